@@ -1,0 +1,67 @@
+"""Domain errors. Each says what is wrong, where (sheet, cell, item) and how to fix it.
+
+The doors (CLI, ribbon, checker) turn these into words for the user; none is ever shown
+as a traceback.
+"""
+
+from __future__ import annotations
+
+
+class XlflowError(Exception):
+    """Base class: an error a user can act on. ``str(err)`` is the whole message."""
+
+
+class CellError(XlflowError):
+    """A value in a cell that cannot be read: names the sheet, the cell and the fix."""
+
+    def __init__(self, sheet: str, cell: str, value: object, problem: str, fix: str = ""):
+        self.sheet, self.cell, self.value, self.problem, self.fix = sheet, cell, value, problem, fix
+        shown = f'"{value}"' if value not in (None, "") else "(empty)"
+        msg = f"{sheet}!{cell}: {shown} {problem}"
+        if fix:
+            msg += f" — {fix}"
+        super().__init__(msg)
+
+
+class ProblemList(XlflowError):
+    """Several problems found at once (a Process or Calendar sheet edited into nonsense)."""
+
+    def __init__(self, title: str, problems: list[str]):
+        self.title, self.problems = title, list(problems)
+        super().__init__(title + ":\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+
+class ProcessError(ProblemList):
+    """The process table is inconsistent; every problem is listed with its cell."""
+
+
+class CalendarError(ProblemList):
+    """The Calendar sheet cannot be read; every problem is listed with its cell."""
+
+
+class IllegalAction(XlflowError):
+    """An action that the process does not allow for the item in its present state."""
+
+
+class UnknownItem(XlflowError):
+    """An item number that is not in the register."""
+
+
+class DateError(XlflowError, ValueError):
+    """A date or time that cannot be read, or is ambiguous."""
+
+
+class WorkbookError(XlflowError):
+    """The workbook cannot be opened, read or written (missing, corrupt, locked, open elsewhere)."""
+
+
+class WorkbookBusy(WorkbookError):
+    """Another program (Excel, LibreOffice or a second xlflow) holds the workbook."""
+
+
+class SettingsError(XlflowError):
+    """xlflow.toml is missing a value or holds one that cannot be used."""
+
+
+class LogTampered(XlflowError):
+    """The hash chain of the Log sheet is broken: a row was edited, inserted or deleted."""

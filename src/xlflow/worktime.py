@@ -1,0 +1,253 @@
+"""Working time: Thai government office hours, weekends and holidays.
+
+Due times and "within standard" are counted in working minutes, never wall-clock ones.
+The calendar keeps one running total of working minutes per day (a prefix sum), so
+``minutes(t)`` — the working minutes from a fixed origin to ``t`` — costs one look-up and
+a few comparisons. Every other function is arithmetic on it:
+
+    between(a, b) = minutes(b) - minutes(a)
+    add(t, m)     = the first moment whose minutes() is minutes(t) + m
+
+That makes the properties hold by construction (``between(t, add(t, m)) == m``, both
+monotonic) and lets a 100,000-row register be timed per column rather than per row.
+
+>>> from datetime import datetime
+>>> cal = WorkCalendar(holidays=[])
+>>> cal.add(datetime(2026, 11, 27, 16, 25, tzinfo=BKK), 60)   # Friday 16:25 + 1 h
+datetime.datetime(2026, 11, 30, 9, 25, tzinfo=zoneinfo.ZoneInfo(key='Asia/Bangkok'))
+
+Time zone is Asia/Bangkok throughout; a naive time (as Excel stores it) is Bangkok local.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Iterable, Sequence
+from zoneinfo import ZoneInfo
+
+BKK = ZoneInfo("Asia/Bangkok")
+
+#: Thai government office hours: 08:30–12:00 and 13:00–16:30 (lunch 12:00–13:00).
+OFFICE_HOURS: tuple[tuple[time, time], ...] = ((time(8, 30), time(12, 0)), (time(13, 0), time(16, 30)))
+#: Monday to Friday (``date.weekday()`` numbers).
+WORKDAYS: frozenset[int] = frozenset(range(5))
+
+_ORIGIN = date(1990, 1, 1)
+_LAST = date(2100, 12, 31)
+
+
+def local(t: datetime) -> datetime:
+    """``t`` as a naive Bangkok wall-clock time (a naive input already is one)."""
+    if t.tzinfo is not None:
+        t = t.astimezone(BKK).replace(tzinfo=None)
+    return t
+
+
+def aware(t: datetime) -> datetime:
+    """``t`` with the Bangkok time zone attached (a naive input is taken as Bangkok time)."""
+    return t.replace(tzinfo=BKK) if t.tzinfo is None else t.astimezone(BKK)
+
+
+def _mins(t: time) -> float:
+    return t.hour * 60 + t.minute + t.second / 60 + t.microsecond / 60e6
+
+
+@dataclass(frozen=True)
+class Holiday:
+    """A day in the Calendar sheet. ``off`` False keeps a listed day a working day."""
+
+    day: date
+    name: str
+    off: bool = True
+    source: str = ""
+
+
+class WorkCalendar:
+    """Office hours, working weekdays and days off; converts between clock and working time."""
+
+    def __init__(
+        self,
+        holidays: Iterable[date | Holiday] = (),
+        hours: Sequence[tuple[time, time]] = OFFICE_HOURS,
+        workdays: Iterable[int] = WORKDAYS,
+    ):
+        hours = tuple(sorted(hours))
+        for (s, e) in hours:
+            if not s < e:
+                raise ValueError(f"office hours {s:%H:%M}–{e:%H:%M}: the start must be before the end")
+        for (_, e1), (s2, _) in zip(hours, hours[1:]):
+            if s2 < e1:
+                raise ValueError(f"office hours overlap at {s2:%H:%M}")
+        if not hours:
+            raise ValueError("office hours are empty: at least one period such as 08:30–16:30 is needed")
+        self.hours = hours
+        self.workdays = frozenset(workdays)
+        days_off = set()
+        for h in holidays:
+            if isinstance(h, Holiday):
+                if h.off:
+                    days_off.add(h.day)
+            else:
+                days_off.add(h)
+        self.days_off = frozenset(days_off)
+        self._spans = [(_mins(s), _mins(e)) for s, e in hours]
+        self.day_minutes = sum(e - s for s, e in self._spans)
+        n = (_LAST - _ORIGIN).days + 1
+        prefix = [0.0] * (n + 1)
+        acc = 0.0
+        d = _ORIGIN
+        one = timedelta(days=1)
+        for i in range(n):
+            prefix[i] = acc
+            if self._is_workday(d):
+                acc += self.day_minutes
+            d += one
+        prefix[n] = acc
+        self._prefix = prefix
+
+    # -- days --------------------------------------------------------------------------
+    def _is_workday(self, d: date) -> bool:
+        return d.weekday() in self.workdays and d not in self.days_off
+
+    def is_working_day(self, d: date) -> bool:
+        """A weekday of work that is not a day off."""
+        return self._is_workday(d)
+
+    def _index(self, d: date) -> int:
+        i = (d - _ORIGIN).days
+        if not 0 <= i < len(self._prefix) - 1:
+            raise ValueError(f"{d.isoformat()} is outside the calendar's range {_ORIGIN.year}–{_LAST.year}")
+        return i
+
+    # -- the one primitive -------------------------------------------------------------
+    def minutes(self, t: datetime) -> float:
+        """Working minutes from the calendar's origin to ``t``."""
+        t = local(t)
+        i = self._index(t.date())
+        base = self._prefix[i]
+        if not self._is_workday(t.date()):
+            return base
+        tod = _mins(t.time())
+        for s, e in self._spans:
+            if tod <= s:
+                break
+            base += min(tod, e) - s
+        return base
+
+    def moment(self, total: float) -> datetime:
+        """The first moment at which ``minutes()`` reaches ``total`` (inverse of :meth:`minutes`)."""
+        prefix = self._prefix
+        j = bisect.bisect_left(prefix, total)
+        if j == 0:
+            return aware(datetime.combine(_ORIGIN, self.hours[0][0]))
+        if j >= len(prefix):
+            raise ValueError("the time is beyond the calendar's range")
+        i = j - 1  # prefix[i] < total <= prefix[i+1]: the day that reaches it
+        rest = total - prefix[i]
+        d = _ORIGIN + timedelta(days=i)
+        for s, e in self._spans:
+            if rest <= e - s + 1e-9:
+                return aware(datetime.combine(d, time()) + timedelta(minutes=s + rest))
+            rest -= e - s
+        s, e = self._spans[-1]
+        return aware(datetime.combine(d, time()) + timedelta(minutes=e))
+
+    # -- what the workflow asks --------------------------------------------------------
+    def between(self, a: datetime, b: datetime) -> float:
+        """Working minutes from ``a`` to ``b`` (negative when ``b`` is before ``a``)."""
+        return self.minutes(b) - self.minutes(a)
+
+    def add(self, t: datetime, minutes: float) -> datetime:
+        """The due time: ``t`` plus ``minutes`` of working time, always inside office hours.
+
+        ``add(t, 0)`` is :meth:`next_working` (work that starts on a Saturday is due when
+        the office opens).
+        """
+        if minutes < 0:
+            raise ValueError("cannot add a negative number of working minutes")
+        if minutes == 0:
+            return self.next_working(t)
+        return self.moment(self.minutes(t) + minutes)
+
+    def next_working(self, t: datetime) -> datetime:
+        """``t`` itself if the office is working then, else the moment it next opens."""
+        lt = local(t)
+        d = lt.date()
+        if self._is_workday(d):
+            tod = _mins(lt.time())
+            for s, e in self._spans:
+                if s <= tod < e:
+                    return aware(lt)
+                if tod < s:
+                    return aware(datetime.combine(d, time()) + timedelta(minutes=s))
+        d += timedelta(days=1)
+        while not self._is_workday(d):
+            d += timedelta(days=1)
+            if d > _LAST:
+                raise ValueError("no working day left in the calendar's range")
+        return aware(datetime.combine(d, self.hours[0][0]))
+
+    def is_working(self, t: datetime) -> bool:
+        """Whether the office is open at ``t`` (used to hold mail outside office hours)."""
+        lt = local(t)
+        if not self._is_workday(lt.date()):
+            return False
+        tod = _mins(lt.time())
+        return any(s <= tod < e for s, e in self._spans)
+
+    def next_working_day(self, d: date) -> date:
+        """The first working day after ``d``."""
+        d += timedelta(days=1)
+        while not self._is_workday(d):
+            d += timedelta(days=1)
+        return d
+
+    # -- columns -----------------------------------------------------------------------
+    def minutes_many(self, stamps: Iterable[datetime | None]) -> list[float | None]:
+        """:meth:`minutes` over a column; ``None`` stays ``None``. Cached per day."""
+        cache: dict[date, tuple[float, bool]] = {}
+        spans = self._spans
+        out: list[float | None] = []
+        for t in stamps:
+            if t is None:
+                out.append(None)
+                continue
+            if t.tzinfo is not None:
+                t = local(t)
+            d = t.date()
+            hit = cache.get(d)
+            if hit is None:
+                hit = (self._prefix[self._index(d)], self._is_workday(d))
+                cache[d] = hit
+            base, work = hit
+            if work:
+                tod = t.hour * 60 + t.minute + t.second / 60
+                for s, e in spans:
+                    if tod <= s:
+                        break
+                    base += (tod if tod < e else e) - s
+            out.append(base)
+        return out
+
+
+def thai_holidays(years: Iterable[int], language: str = "th") -> list[Holiday]:
+    """Thailand's PUBLIC and GOVERNMENT holidays from the ``holidays`` library.
+
+    National Labour Day (1 May, and its day in lieu) is listed with ``off=False``: it is a
+    private-sector holiday and government offices open; the office can flip it in the
+    Calendar sheet. Years outside what the library tables (the Royal Ploughing Ceremony
+    only to 2026) must be added by the office.
+    """
+    import holidays as hol  # the maintained source of Thai holidays
+
+    cats = (hol.PUBLIC, hol.GOVERNMENT)
+    th = hol.country_holidays("TH", years=sorted(set(years)), categories=cats, language=language)
+    en = hol.country_holidays("TH", years=sorted(set(years)), categories=cats, language="en_US")
+    out = []
+    for d in sorted(th):
+        name_en = en.get(d, "")
+        labour = "Labor Day" in name_en or "Labour Day" in name_en
+        out.append(Holiday(d, th[d] if language == "th" else name_en, off=not labour, source=f"holidays {hol.__version__}"))
+    return out
