@@ -1,0 +1,156 @@
+"""Records the library passes around: a letter, a log entry, a person, a derived item state.
+
+Frozen dataclasses that check themselves when built (after h11's events): a bad value
+never travels far from where it was typed. Times are naive Bangkok wall-clock datetimes,
+as Excel stores them; :func:`xlflow.worktime.aware` adds the zone for output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+URGENCIES = ("ด่วนที่สุด", "ด่วนมาก", "ด่วน")
+SECRECIES = ("ลับที่สุด", "ลับมาก", "ลับ")
+
+#: Status codes (for --json and the checker) and the Thai words the Register shows.
+STATUS_TH = {
+    "on_time": "ตามกำหนด",
+    "due_soon": "ใกล้ครบกำหนด",
+    "overdue": "เกินกำหนด",
+    "paused": "พักเรื่อง",
+    "done": "เสร็จสิ้น",
+}
+STATUS_FROM_TH = {v: k for k, v in STATUS_TH.items()}
+
+#: The actions of the log. ``correct`` undoes the item's last effective action.
+ACTIONS = ("register", "advance", "assign", "approve", "reject", "pause", "resume", "correct")
+DONE = "DONE"
+
+
+@dataclass(frozen=True)
+class Letter:
+    """What the clerk types about an incoming letter (the official register's columns)."""
+
+    item: str  # registration number "12/2569"
+    received_at: datetime
+    letter_no: str = ""  # the letter's own number: "ที่ รง 0201/1234"
+    letter_date: date | None = None
+    sender: str = ""
+    addressee: str = ""
+    subject: str = ""
+    urgency: str = ""
+    secrecy: str = ""
+    reply_by: date | None = None
+    action: str = ""
+    remarks: str = ""
+
+    def __post_init__(self):
+        if self.urgency and self.urgency not in URGENCIES:
+            raise ValueError(f'urgency "{self.urgency}" is not one of {", ".join(URGENCIES)}')
+        if self.secrecy and self.secrecy not in SECRECIES:
+            raise ValueError(f'secrecy "{self.secrecy}" is not one of {", ".join(SECRECIES)}')
+
+
+@dataclass(frozen=True)
+class Person:
+    """A row of the People sheet: whom to notify, and who a Windows user is."""
+
+    name: str
+    role: str
+    unit: str = ""
+    email: str = ""
+    login: str = ""  # Windows user name, for the ribbon's stamp
+
+
+@dataclass(frozen=True)
+class LogEntry:
+    """One action, as one row of the Log sheet. ``hash`` chains it to the row before."""
+
+    seq: int
+    item: str
+    substep: str
+    action: str
+    at: datetime
+    by: str
+    note: str = ""
+    data: dict = field(default_factory=dict)
+    hash: str = ""
+
+    def __post_init__(self):
+        if self.action not in ACTIONS:
+            raise ValueError(f'"{self.action}" is not an action ({", ".join(ACTIONS)})')
+        if self.at.tzinfo is not None:
+            raise ValueError("log times are naive Bangkok wall-clock times")
+
+    def data_json(self) -> str:
+        return json.dumps(self.data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) if self.data else ""
+
+    def content(self) -> str:
+        """The canonical text the hash covers (every column but the hash)."""
+        return "\x1f".join(
+            [str(self.seq), self.item, self.substep, self.action, self.at.isoformat(timespec="seconds"), self.by, self.note, self.data_json()]
+        )
+
+    def chained(self, prev_hash: str) -> "LogEntry":
+        """This entry with its hash computed over its content and the previous row's hash."""
+        h = hashlib.sha256((prev_hash + "\x1e" + self.content()).encode("utf-8")).hexdigest()
+        return LogEntry(self.seq, self.item, self.substep, self.action, self.at, self.by, self.note, dict(self.data), h)
+
+
+@dataclass(frozen=True)
+class Pause:
+    start: datetime
+    end: datetime | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One sub-step as worked: started, finished (or open), paused spans, round and who."""
+
+    item: str
+    substep: str
+    round: int
+    started: datetime
+    finished: datetime | None = None
+    pauses: tuple[Pause, ...] = ()
+    by: str = ""
+    outcome: str = ""  # advance / approve / reject / done
+
+
+@dataclass(frozen=True)
+class ItemState:
+    """The state of an item, derived from its log entries (never stored as truth)."""
+
+    item: str
+    substep: str  # current sub-step code, or DONE
+    started_at: datetime
+    round: int = 0
+    unit: str = ""
+    officer: str = ""
+    paused_since: datetime | None = None
+    pause_reason: str = ""
+    completed_at: datetime | None = None
+    last_at: datetime | None = None
+    last_by: str = ""
+    last_action: str = ""
+    segments: tuple[Segment, ...] = ()
+    effective: tuple[int, ...] = ()  # seq numbers of the log entries still in force
+
+    @property
+    def done(self) -> bool:
+        return self.substep == DONE
+
+    @property
+    def paused(self) -> bool:
+        return self.paused_since is not None
+
+    @property
+    def current(self) -> Segment | None:
+        """The open segment (the current sub-step as worked so far)."""
+        if self.done or not self.segments:
+            return None
+        return self.segments[-1]

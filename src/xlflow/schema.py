@@ -1,0 +1,376 @@
+"""The register workbook's sheets and columns, and reading their rows into typed records.
+
+Pure: it takes rows of plain Python values (as python-calamine, openpyxl or xlwings give
+them) and returns records, or errors that name the sheet, the cell and the value in words a
+clerk understands (``ทะเบียนหนังสือรับ!D12: "31/02/2569" is not a date …``). Columns are
+found by their header text (Thai or English), so a reordered sheet still reads.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from . import thaidate
+from .errors import CalendarError, CellError, DateError, WorkbookError
+from .model import SECRECIES, URGENCIES, Holiday, Letter, LogEntry, Person
+from .process import COLUMNS as PROCESS_COLUMNS
+
+# Sheet names as the office sees them (Thai), keyed by the program's code names.
+SHEETS = {
+    "register": "ทะเบียนหนังสือรับ",
+    "log": "บันทึกการดำเนินงาน",
+    "process": "ขั้นตอนการปฏิบัติงาน",
+    "calendar": "วันหยุดราชการ",
+    "people": "ผู้รับผิดชอบ",
+    "info": "ข้อมูลกระบวนการ",
+    "form_design": "แบบฟอร์มการออกแบบกระบวนการ",
+    "form_steps": "แบบฟอร์มขั้นตอนการปฏิบัติงาน",
+}
+TABLE_NAME = "Register"
+
+
+@dataclass(frozen=True)
+class Col:
+    field: str
+    th: str
+    en: str
+    kind: str = "text"  # text, date, datetime, int, choice, formula
+    width: float = 14
+    derived: bool = False  # written by xlflow from the log; not typed by people
+
+
+REGISTER_COLUMNS: tuple[Col, ...] = (
+    Col("item", "เลขทะเบียนรับ", "Registration no.", "text", 13),
+    Col("received_at", "วันเวลาที่รับ", "Received at", "datetime", 17),
+    Col("letter_no", "ที่", "Letter no.", "text", 16),
+    Col("letter_date", "ลงวันที่", "Letter date", "date", 12),
+    Col("sender", "จาก", "From", "text", 24),
+    Col("addressee", "ถึง", "To", "text", 16),
+    Col("subject", "เรื่อง", "Subject", "text", 40),
+    Col("urgency", "ชั้นความเร็ว", "Urgency", "choice", 11),
+    Col("secrecy", "ชั้นความลับ", "Secrecy", "choice", 11),
+    Col("reply_by", "กำหนดตอบภายใน", "Reply by", "date", 13),
+    Col("action", "การปฏิบัติ", "Action", "text", 20),
+    Col("remarks", "หมายเหตุ", "Remarks", "text", 20),
+    Col("unit", "หน่วยงานที่รับผิดชอบ", "Assigned unit", "text", 14, True),
+    Col("officer", "เจ้าหน้าที่ผู้รับผิดชอบ", "Officer in charge", "choice", 20, True),
+    Col("substep", "ขั้นตอนปัจจุบัน", "Sub-step", "text", 9, True),
+    Col("substep_name", "ชื่อขั้นตอน", "Sub-step name", "text", 30, True),
+    Col("started_at", "เริ่มขั้นตอน", "Started at", "datetime", 17, True),
+    Col("due_soon_at", "เตือนเมื่อ", "Due soon from", "datetime", 17, True),
+    Col("due_at", "กำหนดเสร็จ", "Due at", "datetime", 17, True),
+    Col("status", "สถานะ", "Status", "formula", 13, True),
+    Col("round", "ส่งกลับ (ครั้ง)", "Send-backs", "int", 8, True),
+    Col("paused_since", "พักเรื่องตั้งแต่", "Paused since", "datetime", 17, True),
+    Col("completed_at", "เสร็จสิ้นเมื่อ", "Completed at", "datetime", 17, True),
+    Col("last_by", "ผู้ดำเนินการล่าสุด", "Last action by", "text", 18, True),
+)
+
+LOG_COLUMNS: tuple[Col, ...] = (
+    Col("seq", "ลำดับ", "Seq", "int", 8),
+    Col("item", "เลขทะเบียนรับ", "Item", "text", 13),
+    Col("substep", "ขั้นตอน", "Sub-step", "text", 9),
+    Col("action", "การดำเนินการ", "Action", "text", 11),
+    Col("at", "เมื่อ", "At", "datetime", 17),
+    Col("by", "โดย", "By", "text", 18),
+    Col("note", "หมายเหตุ", "Note", "text", 30),
+    Col("data", "ข้อมูล", "Data", "text", 30),
+    Col("hash", "ลายมือชื่อดิจิทัล (hash)", "Hash", "text", 20),
+)
+
+PEOPLE_COLUMNS: tuple[Col, ...] = (
+    Col("name", "ชื่อ-สกุล", "Name", "text", 24),
+    Col("role", "บทบาท", "Role", "choice", 28),
+    Col("unit", "หน่วยงาน", "Unit", "text", 12),
+    Col("email", "อีเมล", "Email", "text", 28),
+    Col("login", "ชื่อผู้ใช้ Windows", "Windows user", "text", 16),
+)
+
+CALENDAR_COLUMNS: tuple[Col, ...] = (
+    Col("day", "วันที่", "Date", "date", 13),
+    Col("name", "ชื่อวันหยุด", "Holiday", "text", 40),
+    Col("off", "หยุดราชการ", "Day off", "choice", 11),
+    Col("source", "ที่มา", "Source", "text", 22),
+)
+#: Office hours live to the right of the holidays: header in HOURS_COL, periods below.
+HOURS_COL = 6  # column F: label, G: start, H: end
+YES, NO = "ใช่", "ไม่ใช่"
+
+INFO_FIELDS: tuple[tuple[str, str], ...] = (
+    ("process_name", "ชื่อกระบวนการ"),
+    ("strategy", "ประเด็นยุทธศาสตร์/กลยุทธ์"),
+    ("mission", "พันธกิจ"),
+    ("needs", "ความต้องการของลูกค้า/ผู้มีส่วนได้ส่วนเสีย"),
+    ("indicators", "ตัวชี้วัดที่สำคัญของกระบวนการ"),
+    ("constraints", "ข้อจำกัดที่สำคัญ"),
+    ("prepared_by", "จัดทำโดย"),
+    ("unit", "หน่วยงาน"),
+)
+
+PROCESS_HEADERS = tuple(Col(f, th, en) for f, th, en in PROCESS_COLUMNS)
+
+
+def col_letter(i: int) -> str:
+    """0-based column index → Excel letters (0 → A, 26 → AA)."""
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def header_map(sheet: str, header: list, columns: tuple[Col, ...], required: tuple[str, ...] = ()) -> dict[str, int]:
+    """Find each column by its header text (Thai or English, case and space tolerant).
+
+    A missing required column is an error that names it; unknown columns are kept and
+    ignored (offices add their own).
+    """
+    norm = lambda v: " ".join(str(v).split()).casefold() if v is not None else ""  # noqa: E731
+    found: dict[str, int] = {}
+    names = [norm(h) for h in header]
+    for c in columns:
+        for key in (norm(c.th), norm(c.en), norm(c.field)):
+            if key in names:
+                found[c.field] = names.index(key)
+                break
+    missing = [c for c in columns if c.field in required and c.field not in found]
+    if missing:
+        cols = ", ".join(f'"{c.th}" ({c.en})' for c in missing)
+        raise WorkbookError(
+            f"{sheet}!1: the column(s) {cols} are missing from the header row — "
+            f"restore them (xlflow init makes a fresh sheet to copy them from)"
+        )
+    return found
+
+
+def _cell(sheet: str, col: int, row: int) -> str:
+    return f"{sheet}!{col_letter(col)}{row}"
+
+
+def _text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if isinstance(v, (datetime, date)):
+        return v.isoformat()
+    return str(v).strip()
+
+
+def _is_error_value(v) -> bool:
+    return isinstance(v, str) and v.strip().upper() in {"#REF!", "#VALUE!", "#NAME?", "#DIV/0!", "#N/A", "#NUM!", "#NULL!"}
+
+
+def read_value(sheet: str, col: int, row: int, value, kind: str):
+    """One cell as its kind, or :class:`CellError` naming the cell, the value and the fix."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if _is_error_value(value):
+        raise CellError(sheet, f"{col_letter(col)}{row}", value, "is an Excel error, not a value", "retype the value (a formula there lost its reference)")
+    if isinstance(value, str) and value.lstrip().startswith("=") and kind != "formula":
+        raise CellError(sheet, f"{col_letter(col)}{row}", value, "is a formula where a value belongs", "type the value itself")
+    try:
+        if kind == "date":
+            return thaidate.parse_date(value)
+        if kind == "datetime":
+            return thaidate.parse_datetime(value)
+    except DateError as e:
+        what = "a date" if kind == "date" else "a date and time"
+        raise CellError(sheet, f"{col_letter(col)}{row}", value, f"is not {what}{_reason(e)}",
+                        "type it as day/month/BE year, e.g. 25/11/2569" + (" 09:30" if kind == "datetime" else "")) from None
+    if kind == "int":
+        try:
+            f = float(value)
+            if f != int(f):
+                raise ValueError
+            return int(f)
+        except (TypeError, ValueError):
+            raise CellError(sheet, f"{col_letter(col)}{row}", value, "is not a whole number", "type a number such as 3") from None
+    return _text(value)
+
+
+def _reason(e: DateError) -> str:
+    msg = str(e)
+    if "(" in msg and ")" in msg:
+        return " " + msg[msg.index("(") : msg.index(")") + 1]
+    return ""
+
+
+@dataclass
+class Rows:
+    """Records read from one sheet, with the problems of the rows that could not be read."""
+
+    records: list = field(default_factory=list)
+    row_of: dict = field(default_factory=dict)  # key → sheet row number
+    problems: list[CellError | WorkbookError] = field(default_factory=list)
+
+
+def read_register(rows: list[list], sheet: str = SHEETS["register"]) -> Rows:
+    """Register rows → :class:`Letter` records. A bad row is reported and skipped; the rest read.
+
+    Blank rows in the middle are passed over; duplicate registration numbers are problems
+    (the second one is not read).
+    """
+    out = Rows()
+    if not rows:
+        raise WorkbookError(f"{sheet}: the sheet is empty — its header row is missing (xlflow init makes a fresh register)")
+    hm = header_map(sheet, rows[0], REGISTER_COLUMNS, required=("item", "received_at", "subject"))
+    kinds = {c.field: c.kind for c in REGISTER_COLUMNS}
+    typed = [c.field for c in REGISTER_COLUMNS if not c.derived]
+    for r, row in enumerate(rows[1:], start=2):
+        if not row or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+            continue
+        get = lambda f: row[hm[f]] if f in hm and hm[f] < len(row) else None  # noqa: E731
+        try:
+            vals = {f: read_value(sheet, hm[f], r, get(f), kinds[f]) for f in typed if f in hm}
+            item = vals.get("item")
+            if not item:
+                raise CellError(sheet, f"{col_letter(hm['item'])}{r}", None, "has no registration number", "register letters with xlflow so each gets its number")
+            if item in out.row_of:
+                raise CellError(sheet, f"{col_letter(hm['item'])}{r}", item, f"is a duplicate registration number (also row {out.row_of[item]})",
+                                "give this letter its own number, or delete the copied row")
+            if vals.get("received_at") is None:
+                raise CellError(sheet, f"{col_letter(hm['received_at'])}{r}", None, "has no received time", "type when the letter arrived, e.g. 25/11/2569 09:30")
+            for f, allowed in (("urgency", URGENCIES), ("secrecy", SECRECIES)):
+                if vals.get(f) and vals[f] not in allowed:
+                    raise CellError(sheet, f"{col_letter(hm[f])}{r}", vals[f], f"is not one of {', '.join(allowed)}", "pick one from the list or leave it empty")
+            letter = Letter(**{k: (v if v is not None else ("" if kinds[k] in ("text", "choice") else None)) for k, v in vals.items()})
+        except CellError as e:
+            out.problems.append(e)
+            continue
+        out.records.append(letter)
+        out.row_of[letter.item] = r
+    return out
+
+
+def read_log(rows: list[list], sheet: str = SHEETS["log"]) -> Rows:
+    """Log rows → :class:`LogEntry` records (hash as stored; :func:`verify_chain` checks it)."""
+    out = Rows()
+    if not rows:
+        raise WorkbookError(f"{sheet}: the sheet is empty — its header row is missing")
+    hm = header_map(sheet, rows[0], LOG_COLUMNS, required=tuple(c.field for c in LOG_COLUMNS))
+    kinds = {c.field: c.kind for c in LOG_COLUMNS}
+    for r, row in enumerate(rows[1:], start=2):
+        if not row or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+            continue
+        try:
+            vals = {c.field: read_value(sheet, hm[c.field], r, row[hm[c.field]] if hm[c.field] < len(row) else None, c.kind) for c in LOG_COLUMNS}
+            raw = vals["data"] or ""
+            try:
+                data = json.loads(raw) if raw else {}
+            except json.JSONDecodeError:
+                raise CellError(sheet, f"{col_letter(hm['data'])}{r}", raw, "is not the data xlflow wrote", "the Log must not be edited by hand — restore it from a backup") from None
+            if vals["at"] is None or vals["seq"] is None:
+                raise CellError(sheet, f"{col_letter(hm['at' if vals['at'] is None else 'seq'])}{r}", None, "is empty", "the Log must not be edited by hand — restore it from a backup")
+            e = LogEntry(vals["seq"], vals["item"] or "", vals["substep"] or "", vals["action"] or "", vals["at"], vals["by"] or "", vals["note"] or "", data, vals["hash"] or "")
+        except ValueError as ex:  # LogEntry's own checks (an unknown action)
+            if isinstance(ex, CellError):
+                out.problems.append(ex)
+            else:
+                out.problems.append(CellError(sheet, f"{col_letter(hm['action'])}{r}", row[hm["action"]], str(ex).split('"')[-1].strip() or "is not an action", "the Log must not be edited by hand"))
+            continue
+        out.records.append(e)
+        out.row_of[e.seq] = r
+    return out
+
+
+def verify_chain(entries: list[LogEntry], rows: dict[int, int] | None = None, sheet: str = SHEETS["log"]) -> str | None:
+    """The first log row that was edited, inserted or deleted by hand, in words; ``None`` if intact."""
+    prev = ""
+    for i, e in enumerate(entries):
+        where = f"{sheet} row {rows.get(e.seq, i + 2) if rows else i + 2}"
+        expected_seq = i + 1
+        if e.seq != expected_seq:
+            if e.seq > expected_seq:
+                gone = f"{expected_seq}" if e.seq == expected_seq + 1 else f"{expected_seq}–{e.seq - 1}"
+                return f"{where}: the row(s) numbered {gone} before it were deleted (found {e.seq}, expected {expected_seq})"
+            return f"{where}: a row was inserted here (it is numbered {e.seq}, expected {expected_seq})"
+        if e.chained(prev).hash != e.hash:
+            return f"{where}: this row was edited by hand or inserted (its hash does not match its content) — item {e.item}, {e.action} at {e.at:%Y-%m-%d %H:%M}"
+        prev = e.hash
+    return None
+
+
+def read_people(rows: list[list], sheet: str = SHEETS["people"]) -> Rows:
+    """People rows → :class:`Person` records."""
+    out = Rows()
+    if not rows:
+        return out
+    hm = header_map(sheet, rows[0], PEOPLE_COLUMNS, required=("name", "role"))
+    for r, row in enumerate(rows[1:], start=2):
+        vals = {c.field: _text(row[hm[c.field]]) if c.field in hm and hm[c.field] < len(row) else "" for c in PEOPLE_COLUMNS}
+        if not vals["name"] and not vals["email"]:
+            continue  # a role listed with nobody in it yet (the shipped sheet lists every role)
+        if not vals["name"]:
+            out.problems.append(CellError(sheet, f"{col_letter(hm['name'])}{r}", None, "has no name", "type the person's name or delete the row"))
+            continue
+        if vals["email"] and ("@" not in vals["email"] or any(ch in vals["email"] for ch in "\r\n ,;")):
+            out.problems.append(CellError(sheet, f"{col_letter(hm['email'])}{r}", vals["email"], "is not an email address", "type one address such as name@mol.go.th"))
+            vals["email"] = ""
+        p = Person(**vals)
+        out.records.append(p)
+        out.row_of[p.name] = r
+    return out
+
+
+def read_process_rows(rows: list[list], sheet: str = SHEETS["process"]) -> list[dict]:
+    """Process sheet rows → dicts keyed by field, for :meth:`Process.from_rows`."""
+    if not rows:
+        raise WorkbookError(f"{sheet}: the sheet is empty — xlflow init writes the manual's 15 sub-steps there")
+    hm = header_map(sheet, rows[0], PROCESS_HEADERS, required=("code", "role", "standard", "next"))
+    return [{f: (row[i] if i < len(row) else None) for f, i in hm.items()} for row in rows[1:]]
+
+
+def read_calendar(rows: list[list], sheet: str = SHEETS["calendar"]):
+    """Calendar rows → (holidays, office hours). Every problem is listed at once."""
+    if not rows:
+        raise CalendarError(f"The {sheet} sheet cannot be read", [f"{sheet}: the sheet is empty — xlflow init fills it"])
+    hm = header_map(sheet, rows[0], CALENDAR_COLUMNS, required=("day",))
+    problems: list[str] = []
+    days: list[Holiday] = []
+    for r, row in enumerate(rows[1:], start=2):
+        get = lambda f: row[hm[f]] if f in hm and hm[f] < len(row) else None  # noqa: E731
+        raw = get("day")
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            continue
+        try:
+            d = read_value(sheet, hm["day"], r, raw, "date")
+        except CellError as e:
+            problems.append(str(e))
+            continue
+        off_raw = _text(get("off")).casefold()
+        off = off_raw not in {NO.casefold(), "no", "false", "0", "n"}
+        days.append(Holiday(d, _text(get("name")), off, _text(get("source"))))
+    hours = []
+    for r, row in enumerate(rows[1:], start=2):
+        if len(row) < HOURS_COL + 2:
+            continue
+        s, e = row[HOURS_COL], row[HOURS_COL + 1]
+        if s in (None, "") and e in (None, ""):
+            continue
+        try:
+            hours.append((_time(s, sheet, HOURS_COL, r), _time(e, sheet, HOURS_COL + 1, r)))
+        except CellError as ex:
+            problems.append(str(ex))
+    if problems:
+        raise CalendarError(f"The {sheet} sheet has {len(problems)} problem(s)", problems)
+    return days, hours
+
+
+def _time(v, sheet: str, col: int, row: int) -> time:
+    if isinstance(v, time):
+        return v
+    if isinstance(v, datetime):
+        return v.time()
+    if isinstance(v, (int, float)) and 0 <= v < 1:
+        m = round(v * 24 * 60)
+        return time(m // 60, m % 60)
+    s = thaidate.to_arabic_digits(_text(v)).replace(".", ":").replace("น", "").strip()
+    try:
+        h, m = s.split(":")[:2]
+        return time(int(h), int(m))
+    except (ValueError, TypeError):
+        raise CellError(sheet, f"{col_letter(col)}{row}", v, "is not a time of day", "type it as 08:30") from None

@@ -1,0 +1,326 @@
+"""The workflow core: pure functions from (item state, action, time) to a log entry.
+
+No I/O, no openpyxl, xlwings or click (after h11): the doors read a register, call
+:func:`act`, and write what it returns. The state of an item is never stored as truth;
+:func:`replay` folds its log entries, and :func:`timing` adds the calendar to say when the
+current sub-step is due and whether it is late. A holiday added later therefore re-times
+every open item and every past evaluation.
+
+What each action needs is the table :data:`RULES`; what follows a sub-step, where a
+rejection returns and what must be set before a sub-step ends come from the process table.
+An illegal action raises :class:`~xlflow.errors.IllegalAction` naming the item, its
+sub-step and what is missing, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Iterable
+
+from .errors import IllegalAction
+from .model import DONE, ItemState, LogEntry, Pause, Segment
+from .process import END, REQUIRABLE, Process
+from .worktime import WorkCalendar, local
+
+#: What each action requires of the item. ``phase``: open (working, not paused), paused,
+#: live (open or paused). ``decision``: True only at a decision sub-step, False never
+#: there, None either way. ``note``: a reason must be given.
+RULES: dict[str, dict] = {
+    "advance": {"phase": "open", "decision": False, "note": False, "verb": "advance"},
+    "approve": {"phase": "open", "decision": True, "note": False, "verb": "approve"},
+    "reject": {"phase": "open", "decision": True, "note": False, "verb": "send back"},
+    "pause": {"phase": "open", "decision": None, "note": True, "verb": "pause"},
+    "resume": {"phase": "paused", "decision": None, "note": False, "verb": "resume"},
+    "assign": {"phase": "live", "decision": None, "note": False, "verb": "assign"},
+}
+#: The actions that finish the current sub-step, and which way they go.
+FINISHING = {"advance": "next", "approve": "next", "reject": "reject_to"}
+FIELD_TH = {"unit": "หน่วยงาน (unit)", "officer": "เจ้าหน้าที่ผู้รับผิดชอบ (officer)"}
+
+_ITEM_RE = re.compile(r"^\s*(\d{1,6})\s*/\s*(\d{4})\s*$")
+
+
+# -- numbers -------------------------------------------------------------------------------
+def item_number(n: int, be_year: int) -> str:
+    """The registration number as the register shows it: ``1234/2569``."""
+    return f"{n}/{be_year}"
+
+
+def parse_item(text: str) -> tuple[int, int]:
+    """``"12/2569"`` → ``(12, 2569)``; anything else is an error that shows the form."""
+    m = _ITEM_RE.match(str(text))
+    if not m:
+        raise IllegalAction(f'"{text}" is not a registration number — type it as number/BE year, e.g. 12/2569')
+    return int(m.group(1)), int(m.group(2))
+
+
+def next_number(existing: Iterable[str], at: datetime) -> str:
+    """The next registration number: numbers run from 1 in each calendar year (BE)."""
+    year = local(at).year + 543
+    top = 0
+    for it in existing:
+        m = _ITEM_RE.match(str(it))
+        if m and int(m.group(2)) == year:
+            top = max(top, int(m.group(1)))
+    return item_number(top + 1, year)
+
+
+# -- replay --------------------------------------------------------------------------------
+def replay(entries: list[LogEntry], process: Process) -> ItemState:
+    """The state of one item from its log entries (in log order).
+
+    ``correct`` entries withdraw the item's last effective action, so a mistaken click is
+    undone by an entry of its own and the log is never rewritten.
+    """
+    effective: list[LogEntry] = []
+    for e in entries:
+        if e.action == "correct":
+            if len(effective) > 1:
+                effective.pop()
+        else:
+            effective.append(e)
+    if not effective or effective[0].action != "register":
+        raise IllegalAction(f"item {entries[0].item if entries else '?'} has no registration in the log")
+    return _fold(effective, process)
+
+
+def _fold(entries: list[LogEntry], process: Process) -> ItemState:
+    reg = entries[0]
+    item = reg.item
+    received = _dt(reg.data.get("received_at")) or reg.at
+    first = process.first
+    segs: list[dict] = [
+        dict(substep=first.code, round=0, started=received, finished=reg.at, pauses=[], by=reg.by, outcome="advance"),
+    ]
+    st = dict(substep=first.next, started_at=reg.at, round=0, unit="", officer="", paused_since=None, pause_reason="", completed_at=None)
+    if st["substep"] == END:
+        st["substep"], st["completed_at"] = DONE, reg.at
+    else:
+        segs.append(dict(substep=st["substep"], round=0, started=reg.at, finished=None, pauses=[], by="", outcome=""))
+    for k in REQUIRABLE:
+        if reg.data.get(k):
+            st[k] = reg.data[k]
+    for e in entries[1:]:
+        a = e.action
+        if a in FINISHING:
+            sub = process[st["substep"]] if st["substep"] in process else None
+            target = getattr(sub, FINISHING[a]) if sub else END
+            segs[-1].update(finished=e.at, by=e.by, outcome=a)
+            if a == "reject":
+                st["round"] += 1
+            if target == END or not target:
+                st["substep"], st["completed_at"] = DONE, e.at
+                segs[-1]["outcome"] = "done" if a != "reject" else a
+            else:
+                st["substep"], st["started_at"] = target, e.at
+                segs.append(dict(substep=target, round=st["round"], started=e.at, finished=None, pauses=[], by="", outcome=""))
+        elif a == "assign":
+            for k in REQUIRABLE:
+                if k in e.data:
+                    st[k] = e.data[k]
+        elif a == "pause":
+            st["paused_since"], st["pause_reason"] = e.at, e.note
+            segs[-1]["pauses"].append(Pause(e.at, None, e.note))
+        elif a == "resume":
+            p = segs[-1]["pauses"][-1]
+            segs[-1]["pauses"][-1] = Pause(p.start, e.at, p.reason)
+            st["paused_since"], st["pause_reason"] = None, ""
+    last = entries[-1]
+    return ItemState(
+        item=item,
+        substep=st["substep"],
+        started_at=st["started_at"],
+        round=st["round"],
+        unit=st["unit"],
+        officer=st["officer"],
+        paused_since=st["paused_since"],
+        pause_reason=st["pause_reason"],
+        completed_at=st["completed_at"],
+        last_at=last.at,
+        last_by=last.by,
+        last_action=last.action,
+        segments=tuple(Segment(item=item, pauses=tuple(s.pop("pauses")), **s) for s in segs),
+        effective=tuple(e.seq for e in entries),
+    )
+
+
+def replay_all(entries: Iterable[LogEntry], process: Process) -> dict[str, ItemState]:
+    """Every item's state from the whole log, in one pass to group and one fold per item."""
+    groups: dict[str, list[LogEntry]] = {}
+    for e in entries:
+        groups.setdefault(e.item, []).append(e)
+    return {item: replay(es, process) for item, es in groups.items()}
+
+
+# -- actions -------------------------------------------------------------------------------
+def register(
+    item: str, *, at: datetime, by: str, process: Process, received_at: datetime | None = None, note: str = "", seq: int = 0
+) -> LogEntry:
+    """The log entry that registers a letter: 1.1 is done at ``at``, the next sub-step starts.
+
+    ``received_at`` (the receipt stamp, default ``at``) starts 1.1, so the time a letter
+    waited before it was registered counts against 1.1's standard.
+    """
+    at = local(at)
+    received = local(received_at) if received_at else at
+    if received > at:
+        raise IllegalAction(f"item {item}: received {received:%Y-%m-%d %H:%M} is after its registration {at:%Y-%m-%d %H:%M} — check the received time")
+    return LogEntry(seq, item, process.first.code, "register", at, by, note, {"received_at": received.isoformat(timespec="seconds")})
+
+
+def act(
+    state: ItemState,
+    entries: list[LogEntry],
+    action: str,
+    *,
+    at: datetime,
+    by: str,
+    process: Process,
+    note: str = "",
+    unit: str | None = None,
+    officer: str | None = None,
+    officers: Iterable[str] | None = None,
+    seq: int = 0,
+) -> tuple[LogEntry, ItemState]:
+    """Check ``action`` against the rules and the process; return its log entry and the new state.
+
+    ``entries`` are the item's log entries so far (``correct`` needs them to know what it
+    undoes); ``seq`` is the number the new log row will have. Nothing is changed when the
+    action is refused.
+    """
+    at = local(at)
+    if state.last_at and at < state.last_at:
+        raise IllegalAction(
+            f"{_where(state, process)}: the time {at:%Y-%m-%d %H:%M} is before the item's last action "
+            f"({state.last_action} at {state.last_at:%Y-%m-%d %H:%M}) — give a later time"
+        )
+    if action == "correct":
+        if len(state.effective) <= 1:
+            raise IllegalAction(f"{_where(state, process)}: nothing to undo — the registration itself cannot be undone")
+        undone = next(e for e in entries if e.seq == state.effective[-1])
+        entry = LogEntry(seq, state.item, state.substep if not state.done else DONE, "correct", at, by, note or f"undo {undone.action}", {"undoes": undone.seq})
+        new = replay([*entries, entry], process)
+        return entry, new
+    rule = RULES.get(action)
+    if rule is None:
+        raise IllegalAction(f'"{action}" is not an action — use one of: {", ".join([*RULES, "correct"])}')
+    verb = rule["verb"]
+    if state.done:
+        raise IllegalAction(f"item {state.item} is done (completed {state.completed_at:%Y-%m-%d %H:%M}): it cannot {verb} — use undo if the last step was a mistake")
+    sub = process[state.substep]
+    phase = rule["phase"]
+    if phase == "open" and state.paused:
+        raise IllegalAction(f"{_where(state, process)}: the item is paused ({state.pause_reason}) — resume it before you {verb}")
+    if phase == "paused" and not state.paused:
+        raise IllegalAction(f"{_where(state, process)}: the item is not paused — nothing to resume")
+    if rule["decision"] is True and not sub.is_decision:
+        decisions = ", ".join(s.code for s in process if s.is_decision)
+        raise IllegalAction(f"{_where(state, process)}: {verb} is only possible at a decision ({decisions}) — use advance here")
+    if rule["decision"] is False and sub.is_decision:
+        raise IllegalAction(f"{_where(state, process)}: this is a decision — approve it or send it back (reject) instead of advance")
+    if rule["note"] and not note.strip():
+        raise IllegalAction(f"{_where(state, process)}: a reason is required to {verb} — say what the work waits for")
+    data: dict = {}
+    if action == "assign":
+        given = {k: v for k, v in (("unit", unit), ("officer", officer)) if v is not None}
+        if not given or not all(str(v).strip() for v in given.values()):
+            raise IllegalAction(f"{_where(state, process)}: say whom to assign — a unit or an officer")
+        codes = [s.code for s in process]
+        for field_name, value in given.items():
+            at_sub = process.requiring(field_name)
+            if at_sub and codes.index(state.substep) < codes.index(at_sub.code):
+                raise IllegalAction(
+                    f"{_where(state, process)}: the {field_name} is assigned at {at_sub.code} ({at_sub.name_th}) — advance the item to {at_sub.code} first"
+                )
+            if field_name == "officer" and officers is not None and value not in set(officers):
+                raise IllegalAction(
+                    f'{_where(state, process)}: "{value}" is not in the People sheet — add the officer there first, or check the spelling'
+                )
+            data[field_name] = str(value).strip()
+    if action in FINISHING and sub.requires and not getattr(state, sub.requires):
+        raise IllegalAction(
+            f"{_where(state, process)}: no {FIELD_TH[sub.requires]} is assigned — assign the {sub.requires} before you {verb}"
+        )
+    entry = LogEntry(seq, state.item, state.substep, action, at, by, note, data)
+    return entry, replay([*entries, entry], process)
+
+
+def _where(state: ItemState, process: Process) -> str:
+    if state.done:
+        return f"item {state.item} (done)"
+    name = process[state.substep].name_th if state.substep in process else "?"
+    return f"item {state.item} at {state.substep} ({name})"
+
+
+def _dt(v) -> datetime | None:
+    if not v:
+        return None
+    return datetime.fromisoformat(v) if isinstance(v, str) else v
+
+
+# -- timing --------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Timing:
+    """When the current sub-step is due and how it stands at ``now``, in working time."""
+
+    status: str  # on_time, due_soon, overdue, paused, done
+    due_at: datetime | None = None
+    due_soon_at: datetime | None = None
+    standard: int = 0
+    worked: float = 0.0  # working minutes spent on the current sub-step (pauses excluded)
+    late: float = 0.0  # working minutes past due (0 when not late)
+
+
+def soon_threshold(standard: float, minutes: float = 60, fraction: float = 0.25) -> float:
+    """The due-soon warning: the larger of ``minutes`` and ``fraction`` of the standard."""
+    return max(minutes, fraction * standard)
+
+
+def paused_minutes(seg: Segment, cal: WorkCalendar, until: datetime | None = None) -> float:
+    """Working minutes a segment spent paused (an open pause counts up to ``until``)."""
+    total = 0.0
+    for p in seg.pauses:
+        end = p.end or until
+        if end is not None:
+            total += cal.between(p.start, end)
+    return total
+
+
+def segment_minutes(seg: Segment, cal: WorkCalendar, until: datetime | None = None) -> float | None:
+    """Working minutes a segment took, pauses excluded (``None`` if open and no ``until``)."""
+    end = seg.finished or until
+    if end is None:
+        return None
+    return cal.between(seg.started, end) - paused_minutes(seg, cal, end)
+
+
+def timing(
+    state: ItemState,
+    process: Process,
+    cal: WorkCalendar,
+    now: datetime,
+    soon_minutes: float = 60,
+    soon_fraction: float = 0.25,
+) -> Timing:
+    """Due time and status of the item's current sub-step at ``now``."""
+    if state.done:
+        return Timing("done")
+    seg = state.current
+    std = process[seg.substep].standard
+    if state.paused:
+        return Timing("paused", standard=std, worked=segment_minutes(seg, cal, now) or 0.0)
+    start = cal.minutes(seg.started) + paused_minutes(seg, cal)
+    due_total = start + std
+    soon_total = max(start, due_total - soon_threshold(std, soon_minutes, soon_fraction))
+    nowm = cal.minutes(now)
+    status = "overdue" if nowm >= due_total else "due_soon" if nowm >= soon_total else "on_time"
+    return Timing(
+        status,
+        due_at=cal.moment(due_total).replace(tzinfo=None),
+        due_soon_at=cal.moment(soon_total).replace(tzinfo=None) if soon_total > start else cal.next_working(seg.started).replace(tzinfo=None),
+        standard=std,
+        worked=nowm - start,
+        late=max(0.0, nowm - due_total),
+    )
