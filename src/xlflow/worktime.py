@@ -223,7 +223,7 @@ class WorkCalendar:
                 cache[d] = hit
             base, work = hit
             if work:
-                tod = t.hour * 60 + t.minute + t.second / 60
+                tod = t.hour * 60 + t.minute + t.second / 60 + t.microsecond / 60e6
                 for s, e in spans:
                     if tod <= s:
                         break
