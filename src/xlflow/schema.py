@@ -14,7 +14,8 @@ from datetime import date, datetime, time
 
 from . import thaidate
 from .errors import CalendarError, CellError, DateError, WorkbookError
-from .model import SECRECIES, URGENCIES, Holiday, Letter, LogEntry, Person
+from .model import SECRECIES, URGENCIES, Letter, LogEntry, Person
+from .worktime import Holiday
 from .process import COLUMNS as PROCESS_COLUMNS
 
 # Sheet names as the office sees them (Thai), keyed by the program's code names.
@@ -95,7 +96,7 @@ CALENDAR_COLUMNS: tuple[Col, ...] = (
     Col("source", "ที่มา", "Source", "text", 22),
 )
 #: Office hours live to the right of the holidays: header in HOURS_COL, periods below.
-HOURS_COL = 6  # column F: label, G: start, H: end
+HOURS_COL = 5  # 0-based: column F the label, G the start, H the end
 YES, NO = "ใช่", "ไม่ใช่"
 
 INFO_FIELDS: tuple[tuple[str, str], ...] = (
@@ -321,7 +322,12 @@ def read_process_rows(rows: list[list], sheet: str = SHEETS["process"]) -> list[
     if not rows:
         raise WorkbookError(f"{sheet}: the sheet is empty — xlflow init writes the manual's 15 sub-steps there")
     hm = header_map(sheet, rows[0], PROCESS_HEADERS, required=("code", "role", "standard", "next"))
-    return [{f: (row[i] if i < len(row) else None) for f, i in hm.items()} for row in rows[1:]]
+    out = []
+    for row in rows[1:]:  # the table ends at its first empty row; notes may follow below it
+        if not row or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+            break
+        out.append({f: (row[i] if i < len(row) else None) for f, i in hm.items()})
+    return out
 
 
 def read_calendar(rows: list[list], sheet: str = SHEETS["calendar"]):
@@ -346,13 +352,13 @@ def read_calendar(rows: list[list], sheet: str = SHEETS["calendar"]):
         days.append(Holiday(d, _text(get("name")), off, _text(get("source"))))
     hours = []
     for r, row in enumerate(rows[1:], start=2):
-        if len(row) < HOURS_COL + 2:
+        if len(row) < HOURS_COL + 3:
             continue
-        s, e = row[HOURS_COL], row[HOURS_COL + 1]
+        s, e = row[HOURS_COL + 1], row[HOURS_COL + 2]
         if s in (None, "") and e in (None, ""):
             continue
         try:
-            hours.append((_time(s, sheet, HOURS_COL, r), _time(e, sheet, HOURS_COL + 1, r)))
+            hours.append((_time(s, sheet, HOURS_COL + 1, r), _time(e, sheet, HOURS_COL + 2, r)))
         except CellError as ex:
             problems.append(str(ex))
     if problems:

@@ -1,0 +1,408 @@
+"""The register workbook on disk: make it, read it, write an action to it safely.
+
+The adapter between files and the pure library. Reading takes the values of every sheet
+(python-calamine for speed, or an already loaded openpyxl workbook when we are about to
+write) and hands them to :mod:`xlflow.schema`; writing loads the workbook once with
+openpyxl (which keeps sheets, styles, widths, validation, conditional formatting, the Table,
+defined names and comments it does not need to understand), changes only the cells of the
+action, and saves atomically: a temporary file beside the workbook, fsync, a rolling backup
+of the old file, rename. A lock file keeps a second xlflow writer out; Excel's and
+LibreOffice's owner files keep xlflow out of a workbook a person has open.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import socket
+import time as _time
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from . import schema
+from .errors import CalendarError, ProcessError, WorkbookBusy, WorkbookError, XlflowError
+from .model import STATUS_TH, ItemState, Letter, LogEntry, Person
+from .process import END, Process
+from .schema import SHEETS
+from .workflow import Timing, replay_all, timing
+from .worktime import WorkCalendar
+
+FONT = "TH Sarabun New"
+DATETIME_FORMAT = "[$-th-TH,107]d/mm/yyyy hh:mm"  # Buddhist-Era year (calendar 07) in Excel and LibreOffice
+DATE_FORMAT = "[$-th-TH,107]d/mm/yyyy"
+BACKUPS = 5
+
+
+# -- reading -------------------------------------------------------------------------------
+@dataclass
+class Book:
+    """Everything read from a register, parsed. Row problems are kept, not raised."""
+
+    path: Path | None
+    process: Process
+    calendar: WorkCalendar
+    holidays: list
+    people: list[Person]
+    letters: dict[str, Letter]
+    log: list[LogEntry]
+    register_rows: dict[str, int]
+    log_rows: dict[int, int]
+    problems: list[XlflowError] = field(default_factory=list)
+    info: dict[str, str] = field(default_factory=dict)
+    sha256: str = ""
+
+    @property
+    def officers(self) -> list[str]:
+        return [p.name for p in self.people]
+
+    def states(self) -> dict[str, ItemState]:
+        """Every item's state, derived from the log."""
+        return replay_all(self.log, self.process)
+
+    def timings(self, now: datetime, soon_minutes: float = 60, soon_fraction: float = 0.25) -> dict[str, tuple[ItemState, Timing]]:
+        return {k: (s, timing(s, self.process, self.calendar, now, soon_minutes, soon_fraction)) for k, s in self.states().items()}
+
+
+def _sheet_rows_calamine(path: Path) -> dict[str, list[list]]:
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(path))
+    out = {}
+    for name in wb.sheet_names:
+        out[name] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    return out
+
+
+def sheet_rows_openpyxl(wb) -> dict[str, list[list]]:
+    """Values of every sheet of a loaded openpyxl workbook (the write path reads from it)."""
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+
+
+def _require(rows: dict[str, list[list]], code: str, path) -> list[list]:
+    name = SHEETS[code]
+    if name not in rows:
+        found = ", ".join(f'"{n}"' for n in rows) or "none"
+        raise WorkbookError(
+            f'{Path(path).name if path else "the workbook"}: the sheet "{name}" is missing (sheets found: {found}) — '
+            f"rename the sheet back to \"{name}\", or copy it from a fresh register made by xlflow init"
+        )
+    return rows[name]
+
+
+def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "") -> Book:
+    """A :class:`Book` from sheet values. Process and Calendar errors are raised (all listed);
+    a Register row that cannot be read is kept as a problem and the rest still work."""
+    process = Process.from_rows(schema.read_process_rows(_require(rows, "process", path)), sheet=SHEETS["process"])
+    holidays, hours = schema.read_calendar(_require(rows, "calendar", path))
+    try:
+        cal = WorkCalendar(holidays, hours) if hours else WorkCalendar(holidays)
+    except ValueError as e:
+        raise CalendarError(f"The {SHEETS['calendar']} sheet has a problem", [f"{SHEETS['calendar']}!F2: {e}"]) from None
+    people = schema.read_people(rows.get(SHEETS["people"], []))
+    reg = schema.read_register(_require(rows, "register", path))
+    log = schema.read_log(_require(rows, "log", path))
+    info_rows = rows.get(SHEETS["info"], [])
+    info = {str(r[0]): ("" if len(r) < 3 or r[2] is None else str(r[2])) for r in info_rows[1:] if r and r[0]}
+    letters = {l.item: l for l in reg.records}
+    problems: list[XlflowError] = [*reg.problems, *log.problems, *people.problems]
+    known = set(letters)
+    for e in log.records:
+        if e.item not in known and e.action == "register":
+            problems.append(WorkbookError(f"{SHEETS['log']} row {log.row_of.get(e.seq)}: item {e.item} is in the Log but not in the Register — restore its Register row from a backup"))
+            known.add(e.item)
+    return Book(path, process, cal, holidays, people.records, letters, log.records, reg.row_of, log.row_of, problems, info, sha256)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def check_readable(path: Path) -> None:
+    """Turn the ways a file can fail to be a workbook into words (before any parser sees it)."""
+    path = Path(path)
+    if not path.exists():
+        raise WorkbookError(f"{path}: no such file — check the path, or make a register with: xlflow init {path}")
+    if path.is_dir():
+        raise WorkbookError(f"{path}: is a folder, not a workbook — give the .xlsx file inside it")
+    size = path.stat().st_size
+    if size == 0:
+        raise WorkbookError(f"{path.name}: the file is empty (0 bytes) — it was not saved completely; restore it from the backups folder {backup_dir(path)}")
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise WorkbookError(
+            f"{path.name}: this is not an .xlsx workbook but an old .xls file or a password-protected workbook — "
+            f"open it in Excel, remove the password if there is one, and save it as Excel Workbook (.xlsx)"
+        )
+    if not head.startswith(b"PK"):
+        raise WorkbookError(f"{path.name}: this file is not an Excel workbook — open it in Excel and save it as Excel Workbook (.xlsx)")
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            if "mimetype" in names and z.read("mimetype").startswith(b"application/vnd.oasis"):
+                raise WorkbookError(f"{path.name}: this is an OpenDocument spreadsheet (.ods) named .xlsx — open it in LibreOffice and save it as Excel 2007-365 (.xlsx)")
+            if "xl/workbook.xml" not in names:
+                raise WorkbookError(f"{path.name}: this zip file is not an Excel workbook — open it in Excel and save it as Excel Workbook (.xlsx)")
+            bad = z.testzip()
+            if bad:
+                raise WorkbookError(f"{path.name}: the file is damaged (part {bad} is corrupt) — restore it from the backups folder {backup_dir(path)}")
+    except zipfile.BadZipFile:
+        raise WorkbookError(f"{path.name}: the file is damaged or was cut off while copying — restore it from the backups folder {backup_dir(path)}") from None
+
+
+def load(path: Path) -> Book:
+    """Read a register (fast, read-only: never writes, never locks)."""
+    path = Path(path)
+    check_readable(path)
+    try:
+        rows = _sheet_rows_calamine(path)
+    except XlflowError:
+        raise
+    except Exception as e:  # calamine's own errors: a damaged part
+        raise WorkbookError(f"{path.name}: the workbook cannot be read ({type(e).__name__}: {e}) — open it in Excel and save it again, or restore a backup") from None
+    return parse(rows, path, file_sha256(path))
+
+
+# -- owner files, lock, atomic save ------------------------------------------------------
+def owner_files(path: Path) -> list[Path]:
+    """Files that say a person has the workbook open: Excel's ``~$name`` and LibreOffice's lock."""
+    path = Path(path)
+    cands = [path.with_name("~$" + path.name), path.with_name(".~lock." + path.name + "#")]
+    if len(path.name) > 2:  # Excel shortens long names: ~$ replaces the first two characters
+        cands.append(path.with_name("~$" + path.name[2:]))
+    return [c for c in cands if c.exists()]
+
+
+def _owner_name(f: Path) -> str:
+    try:
+        raw = f.read_bytes()
+    except OSError:
+        return ""
+    if f.name.startswith(".~lock."):
+        parts = raw.decode("utf-8", "replace").split(",")
+        return parts[1] if len(parts) > 1 else ""
+    if raw:
+        n = raw[0]
+        return raw[1 : 1 + n].decode("latin-1", "replace").strip()
+    return ""
+
+
+def refuse_if_open(path: Path) -> None:
+    """Refuse to write a workbook that Excel or LibreOffice has open (its owner file exists)."""
+    for f in owner_files(path):
+        who = _owner_name(f)
+        prog = "LibreOffice" if f.name.startswith(".~lock.") else "Excel"
+        raise WorkbookBusy(
+            f"{Path(path).name} is open in {prog}{' by ' + who if who else ''} (found {f.name}) — "
+            f"close it there first, or use the xlflow buttons inside Excel; if nobody has it open, delete {f.name}"
+        )
+
+
+def lock_path(path: Path) -> Path:
+    return Path(path).with_name(f".~xlflow-{Path(path).name}.lock")
+
+
+@contextlib.contextmanager
+def writer_lock(path: Path, wait: float = 15.0):
+    """One xlflow writer at a time. Waits up to ``wait`` seconds, then refuses clearly.
+
+    A lock left by a process that died on this machine is taken over.
+    """
+    lp = lock_path(path)
+    me = f"{os.getpid()}@{socket.gethostname()}"
+    deadline = _time.monotonic() + wait
+    while True:
+        try:
+            fd = os.open(lp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            os.write(fd, f"{me} {datetime.now().isoformat(timespec='seconds')}".encode())
+            os.close(fd)
+            break
+        except FileExistsError:
+            holder = lp.read_text(errors="replace").split() if lp.exists() else []
+            if holder and _stale(holder[0]):
+                with contextlib.suppress(FileNotFoundError):
+                    lp.unlink()
+                continue
+            if _time.monotonic() > deadline:
+                who = holder[0] if holder else "another xlflow"
+                raise WorkbookBusy(
+                    f"{Path(path).name} is being written by another xlflow ({who}) — try again in a moment; "
+                    f"if no xlflow is running, delete {lp.name}"
+                ) from None
+            _time.sleep(0.05)
+        except PermissionError:
+            raise WorkbookError(f"{Path(path).name}: cannot write in {lp.parent} (permission denied) — ask for write access to the folder") from None
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            lp.unlink()
+
+
+def _stale(holder: str) -> bool:
+    pid, _, host = holder.partition("@")
+    if host != socket.gethostname():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, ValueError):
+        return False
+    return False
+
+
+def backup_dir(path: Path) -> Path:
+    return Path(path).with_name(".xlflow-backups")
+
+
+def _fault(stage: str) -> None:
+    """Test hook: ``XLFLOW_FAULT=stage`` kills the process at that stage of a write."""
+    if os.environ.get("XLFLOW_FAULT") == stage:
+        os.kill(os.getpid(), 9)
+
+
+def save_atomic(wb, path: Path) -> None:
+    """Save ``wb`` over ``path`` so that a crash leaves the old file or the new one, whole.
+
+    Temporary file beside the workbook, fsync, a copy of the old file into the rolling
+    backups, rename over, fsync the folder. A full disk leaves the old file untouched.
+    """
+    path = Path(path)
+    tmp = path.with_name(f".~xlflow-tmp-{os.getpid()}-{path.name}")
+    try:
+        _fault("before-save")
+        wb.save(tmp)
+        _fault("after-temp-written")
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        if path.exists():
+            bdir = backup_dir(path)
+            bdir.mkdir(exist_ok=True)
+            stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+            shutil.copy2(path, bdir / f"{path.stem}.{stamp}{path.suffix}")
+            olds = sorted(bdir.glob(f"{path.stem}.*{path.suffix}"))
+            for old in olds[:-BACKUPS]:
+                with contextlib.suppress(OSError):
+                    old.unlink()
+        _fault("before-rename")
+        os.replace(tmp, path)
+        _fault("after-rename")
+        with contextlib.suppress(OSError):
+            dfd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if e.errno == 28:  # ENOSPC
+            raise WorkbookError(f"{path.name}: the disk is full — nothing was changed; free some space and try again") from None
+        if isinstance(e, PermissionError):
+            raise WorkbookError(f"{path.name}: cannot write the file (permission denied or read-only) — nothing was changed; check that the file is not read-only") from None
+        raise WorkbookError(f"{path.name}: the file could not be saved ({e.strerror or e}) — nothing was changed") from None
+
+
+def open_for_write(path: Path):
+    """Load the workbook with openpyxl for an edit (after the readability checks)."""
+    import openpyxl
+
+    check_readable(path)
+    try:
+        return openpyxl.load_workbook(path, rich_text=False)
+    except Exception as e:
+        raise WorkbookError(f"{Path(path).name}: the workbook cannot be opened for writing ({type(e).__name__}: {e}) — open it in Excel and save it again") from None
+
+
+# -- writing the cells of an action --------------------------------------------------------
+def status_formula(r: int, hm: dict[str, int]) -> str:
+    """The Status cell: right while Python is not running, from the stored due times."""
+    L = lambda f: f"${schema.col_letter(hm[f])}{r}"  # noqa: E731
+    return (
+        f'=IF({L("completed_at")}<>"","{STATUS_TH["done"]}",IF({L("paused_since")}<>"","{STATUS_TH["paused"]}",'
+        f'IF({L("due_at")}="","",IF(NOW()>={L("due_at")},"{STATUS_TH["overdue"]}",'
+        f'IF(NOW()>={L("due_soon_at")},"{STATUS_TH["due_soon"]}","{STATUS_TH["on_time"]}")))))'
+    )
+
+
+def derived_values(state: ItemState, t: Timing, process: Process) -> dict[str, object]:
+    """The Register's derived columns for one item, from its state and timing."""
+    sub = process[state.substep] if state.substep in process else None
+    return {
+        "unit": state.unit or None,
+        "officer": state.officer or None,
+        "substep": state.substep if sub else "เสร็จสิ้น",
+        "substep_name": sub.name_th if sub else "",
+        "started_at": state.started_at if sub else None,
+        "due_soon_at": t.due_soon_at,
+        "due_at": t.due_at,
+        "round": state.round,
+        "paused_since": state.paused_since,
+        "completed_at": state.completed_at,
+        "last_by": state.last_by,
+    }
+
+
+def write_register_row(ws, r: int, hm: dict[str, int], values: dict[str, object]) -> None:
+    """Write fields of one Register row (formats for dates) and its status formula."""
+    kinds = {c.field: c.kind for c in schema.REGISTER_COLUMNS}
+    for f, v in values.items():
+        if f not in hm:
+            continue
+        cell = ws.cell(row=r, column=hm[f] + 1)
+        set_text(cell, v)
+        if kinds.get(f) == "datetime":
+            cell.number_format = DATETIME_FORMAT
+        elif kinds.get(f) == "date":
+            cell.number_format = DATE_FORMAT
+    if "status" in hm:
+        ws.cell(row=r, column=hm["status"] + 1).value = status_formula(r, hm)
+
+
+def neutralise(text: str) -> str:
+    """Text for a CSV or a formula-less copy: a leading =, +, - or @ is guarded by a quote."""
+    return "'" + text if text and text[0] in "=+-@" else text
+
+
+def set_text(cell, value) -> None:
+    """Write a value; a string is always stored as text, never taken for a formula."""
+    cell.value = value
+    if isinstance(value, str) and value.startswith("="):
+        cell.data_type = "s"
+
+
+def append_log(ws, hm: dict[str, int], entries: list[LogEntry], prev_hash: str, next_row: int) -> str:
+    """Append chained log rows; returns the last hash."""
+    for i, e in enumerate(entries):
+        e = e.chained(prev_hash)
+        prev_hash = e.hash
+        r = next_row + i
+        vals = {"seq": e.seq, "item": e.item, "substep": e.substep, "action": e.action, "at": e.at, "by": e.by, "note": e.note, "data": e.data_json(), "hash": e.hash}
+        for f, v in vals.items():
+            c = ws.cell(row=r, column=hm[f] + 1)
+            set_text(c, v)
+            if f == "at":
+                c.number_format = "yyyy-mm-dd hh:mm:ss"
+    return prev_hash
+
+
+def extend_table(ws, last_row: int) -> None:
+    """Grow the Register's Excel Table (and its autofilter) to cover ``last_row``."""
+    from openpyxl.utils import range_boundaries, get_column_letter
+
+    for t in ws.tables.values():
+        c1, r1, c2, r2 = range_boundaries(t.ref)
+        if last_row > r2:
+            t.ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{last_row}"
+            if t.autoFilter is not None:
+                t.autoFilter.ref = t.ref

@@ -1,0 +1,274 @@
+"""The command line: parse, call one library function, show the result.
+
+Every action takes ``--at`` (ISO 8601, Bangkok time when no offset is given) and ``--by``;
+every error is ``Error: …`` with exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import getpass
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from .errors import DateError, XlflowError
+
+BOOK = click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+ITEM = click.argument("item")
+
+
+def _now() -> datetime:
+    from .worktime import local, BKK
+
+    return local(datetime.now(BKK))
+
+
+def parse_when(value: str | None, option: str = "--at") -> datetime:
+    """``--at``/``--now`` text → naive Bangkok time; absent → now."""
+    if value is None:
+        return _now()
+    from .thaidate import parse_datetime
+
+    try:
+        return parse_datetime(value)
+    except DateError:
+        raise click.ClickException(f'{option} "{value}" is not a date and time — use ISO 8601, e.g. 2026-11-25T09:30 (Bangkok time)') from None
+
+
+def errors_as_messages(fn):
+    """Domain errors become ``Error: …`` and exit 1 (sqlite-utils' habit)."""
+
+    @functools.wraps(fn)
+    def wrapper(*a, **kw):
+        try:
+            return fn(*a, **kw)
+        except XlflowError as e:
+            raise click.ClickException(str(e)) from None
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+
+    return wrapper
+
+
+def at_by(fn):
+    """The options every action shares, spelled once."""
+    fn = click.option("--by", default=None, help="Who does it (default: your login name).")(fn)
+    fn = click.option("--at", "at", default=None, help="When, ISO 8601 (default: now), e.g. 2026-11-25T09:30.")(fn)
+    return fn
+
+
+def _by(by: str | None) -> str:
+    if by:
+        return by
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name (a service account): say so in the log
+        return "unknown"
+
+
+def _json_or_line(view: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(view, ensure_ascii=False, indent=2))
+    else:
+        due = view.get("due_at") or "-"
+        click.echo(f"{view['item']}  {view['substep']}  {view['status']}  due {due}  round {view['round']}  officer {view.get('officer') or '-'}")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="xlflow")
+def main():
+    """xlflow — the international-cooperation work process of สปร./วท., run from an Excel register."""
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path), default=Path("Coordination_Register.xlsx"))
+@click.option("--force", is_flag=True, help="Replace an existing file (a backup is kept).")
+@click.option("--today", default=None, help="Date that picks the calendar's fiscal years (default: today).")
+@errors_as_messages
+def init(path, force, today):
+    """Make a new, empty register workbook at PATH."""
+    from .template import init as make
+
+    d = parse_when(today, "--today").date() if today else None
+    make(path, today=d, force=force)
+    click.echo(f"created {path}")
+
+
+@main.command()
+@click.argument("book", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@errors_as_messages
+def process(book):
+    """Print the process table (from BOOK's Process sheet, or the manual) and its inconsistencies."""
+    from .process import Process
+
+    p = Process.default() if book is None else __import__("xlflow.book", fromlist=["load"]).load(book).process
+    for s in p:
+        after = s.next + (f" / ไม่เห็นชอบ → {s.reject_to}" if s.reject_to else "")
+        click.echo(f"{s.code:>4}  {s.standard:>4} min  {s.role}  →  {after}\n      {s.name_th}\n      {s.name_en}")
+    click.echo("\nWhere the manual contradicts itself (xlflow times the work instruction, section 6):")
+    for line in p.inconsistencies():
+        click.echo(f"  - {line}")
+
+
+@main.command("register")
+@BOOK
+@click.option("--subject", required=True, help="เรื่อง: the letter's subject.")
+@click.option("--letter-no", default="", help='The letter\'s own number, e.g. "ที่ รง 0201/1234".')
+@click.option("--letter-date", default=None, help="The letter's date (25/11/2569 or 2026-11-25).")
+@click.option("--sender", "--from", "sender", default="", help="จาก: who sent it.")
+@click.option("--to", "addressee", default="", help="ถึง: to whom it is addressed.")
+@click.option("--urgency", type=click.Choice(["ด่วนที่สุด", "ด่วนมาก", "ด่วน"]), default=None, help="ชั้นความเร็ว.")
+@click.option("--secrecy", type=click.Choice(["ลับที่สุด", "ลับมาก", "ลับ"]), default=None, help="ชั้นความลับ.")
+@click.option("--reply-by", default=None, help="The date the sender asked for a reply by.")
+@click.option("--received-at", default=None, help="When it arrived (default: --at).")
+@click.option("--action", default="", help="การปฏิบัติ.")
+@click.option("--remarks", default="", help="หมายเหตุ.")
+@at_by
+@errors_as_messages
+def register_cmd(book, subject, letter_no, letter_date, sender, addressee, urgency, secrecy, reply_by, received_at, action, remarks, at, by):
+    """Register an incoming letter; prints its new registration number."""
+    from .service import register_letter
+    from .thaidate import parse_date
+
+    def day(v, opt):
+        if v is None:
+            return None
+        try:
+            return parse_date(v)
+        except DateError:
+            raise click.ClickException(f'{opt} "{v}" is not a date — type it as 25/11/2569 or 2026-11-25') from None
+
+    item = register_letter(
+        book, at=parse_when(at), by=_by(by), received_at=parse_when(received_at, "--received-at") if received_at else None,
+        subject=subject, letter_no=letter_no, letter_date=day(letter_date, "--letter-date"), sender=sender, addressee=addressee,
+        urgency=urgency, secrecy=secrecy, reply_by=day(reply_by, "--reply-by"), action=action, remarks=remarks,
+    )
+    click.echo(item)
+
+
+def _action_command(name: str, action: str, help_text: str, note_help: str | None = None, note_required: bool = False):
+    @main.command(name, help=help_text)
+    @BOOK
+    @ITEM
+    @click.option("--note", "--reason", "note", default="", required=note_required, help=note_help or "A note for the log.")
+    @at_by
+    @click.option("--json", "as_json", is_flag=True, help="Print the item as JSON.")
+    @errors_as_messages
+    def cmd(book, item, note, at, by, as_json):
+        from .service import perform
+
+        _json_or_line(perform(book, item, action, at=parse_when(at), by=_by(by), note=note), as_json)
+
+    return cmd
+
+
+_action_command("advance", "advance", "Finish ITEM's current sub-step and start the next.")
+_action_command("approve", "approve", "Approve ITEM at the executives' decision (5.1): it goes on to 5.2.")
+_action_command("reject", "reject", "Send ITEM back from the decision (5.1) to 3.1; the round counter rises.", "Why it is sent back.")
+_action_command("pause", "pause", "Stop ITEM's clock while it waits on an outside agency (a reason is required).", "What the work waits for.", True)
+_action_command("resume", "resume", "Start ITEM's clock again after a pause.")
+_action_command("correct", "correct", "Undo ITEM's last action (logged as an action of its own).", "Why it is undone.")
+
+
+@main.command()
+@BOOK
+@ITEM
+@click.option("--unit", default=None, help="The unit assigned at 1.2.")
+@click.option("--officer", default=None, help="The officer assigned at 1.5 (a name in the People sheet).")
+@click.option("--note", default="", help="A note for the log.")
+@at_by
+@click.option("--json", "as_json", is_flag=True, help="Print the item as JSON.")
+@errors_as_messages
+def assign(book, item, unit, officer, note, at, by, as_json):
+    """Assign ITEM's unit (at 1.2) or officer (at 1.5)."""
+    from .service import perform
+
+    if unit is None and officer is None:
+        raise click.ClickException("say whom to assign: --unit NAME or --officer NAME")
+    _json_or_line(perform(book, item, "assign", at=parse_when(at), by=_by(by), note=note, unit=unit, officer=officer), as_json)
+
+
+@main.command()
+@BOOK
+@ITEM
+@click.option("--now", default=None, help="The time to judge status at (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@errors_as_messages
+def show(book, item, now, as_json):
+    """Show ITEM: sub-step, due time, status, round, unit, officer."""
+    from .service import show as show_item
+
+    _json_or_line(show_item(book, item, parse_when(now, "--now")), as_json)
+
+
+@main.command("list")
+@BOOK
+@click.option("--status", type=click.Choice(["on_time", "due_soon", "overdue", "paused", "done"]), default=None, help="Only items of this status.")
+@click.option("--now", default=None, help="The time to judge status at (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@errors_as_messages
+def list_cmd(book, status, now, as_json):
+    """List the register's items with their derived state."""
+    from .service import list_items
+
+    items, problems = list_items(book, parse_when(now, "--now"), status)
+    if as_json:
+        click.echo(json.dumps(items, ensure_ascii=False, indent=2))
+    else:
+        for v in items:
+            _json_or_line(v, False)
+    for p in problems:
+        click.echo(f"Warning: {p}", err=True)
+
+
+@main.command()
+@BOOK
+@errors_as_messages
+def verify(book):
+    """Check the Log's hash chain: names the first row edited, inserted or deleted by hand."""
+    from .service import verify as check_chain
+
+    found = check_chain(book)
+    if found:
+        raise click.ClickException(found)
+    click.echo("the log is intact")
+
+
+@main.command()
+@BOOK
+@click.option("--now", default=None, help="The time to judge status at (default: now).")
+@errors_as_messages
+def refresh(book, now):
+    """Re-time every item from the Log and the Calendar (after holidays were edited)."""
+    from .service import refresh as do_refresh
+
+    click.echo(f"refreshed {do_refresh(book, parse_when(now, '--now'))} item(s)")
+
+
+@main.group()
+def addin():
+    """The Excel add-in (ribbon)."""
+
+
+@addin.command("build")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("xlflow.xlam"), help="Where to write the add-in.")
+@errors_as_messages
+def addin_build(output):
+    """Build xlflow.xlam from the VBA and customUI text sources."""
+    from .addin.build import build_addin
+
+    click.echo(f"built {build_addin(output)}")
+
+
+# -- checker commands (check, watch) --
+
+
+# -- PMQA output commands (forms, evaluate, demo) --
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,212 @@
+"""One function per command: what the CLI, the ribbon macros and the checker call.
+
+Each function takes a register (a path, or sheet values already read by a door), calls
+the pure core, and returns a plain result. :func:`plan` is the shared heart of every
+action: from a parsed :class:`~xlflow.book.Book` it computes a :class:`Change` — the log
+rows to append and the Register cells to set — which the file door (:func:`commit`)
+and the xlwings door (``macros``) each write in their own way, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from . import book as bk
+from . import schema
+from .errors import IllegalAction, UnknownItem, WorkbookError
+from .model import Letter, LogEntry
+from .workflow import act, next_number, parse_item, register, replay, timing
+from .worktime import aware, local
+
+
+@dataclass
+class Change:
+    """What one action (or a batch of them) writes: log rows and Register cells."""
+
+    log: list[LogEntry] = field(default_factory=list)
+    rows: dict[int, dict[str, object]] = field(default_factory=dict)  # Register row → field → value
+    items: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+
+
+LETTER_FIELDS = ("letter_no", "letter_date", "sender", "addressee", "subject", "urgency", "secrecy", "reply_by", "action", "remarks")
+
+
+def _next_seq(b: bk.Book, change: Change) -> int:
+    base = max((e.seq for e in b.log), default=0)
+    return max([base, *(e.seq for e in change.log)]) + 1
+
+
+def _item_entries(b: bk.Book, item: str, change: Change) -> list[LogEntry]:
+    return [e for e in (*b.log, *change.log) if e.item == item]
+
+
+def find_item(b: bk.Book, item: str) -> str:
+    """The item as registered, or :class:`UnknownItem` saying how to find the right one."""
+    item = str(item).strip()
+    if item in b.letters:
+        return item
+    parse_item(item)  # a malformed number gets the form explained
+    raise UnknownItem(f'item {item} is not in the register — check the number (xlflow list shows them all)')
+
+
+def plan_register(b: bk.Book, change: Change, *, at: datetime, by: str, received_at: datetime | None = None, row: int | None = None, **letter) -> str:
+    """Register a letter: a new number of the calendar year, the receipt stamp, 1.1 done."""
+    unknown = set(letter) - set(LETTER_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown letter field(s): {', '.join(sorted(unknown))}")
+    if not str(letter.get("subject") or "").strip():
+        raise IllegalAction("a letter needs its subject (เรื่อง) — give --subject")
+    at = local(at)
+    item = next_number([*b.letters, *change.items], at)
+    received = local(received_at) if received_at else at
+    Letter(item=item, received_at=received, **{k: v for k, v in letter.items() if v not in (None, "")})  # checks urgency/secrecy
+    entry = register(item, at=at, by=by, process=b.process, received_at=received, seq=_next_seq(b, change))
+    state = replay([entry], b.process)
+    t = timing(state, b.process, b.calendar, at)
+    r = row or (max([1, *b.register_rows.values(), *change.rows]) + 1)
+    values = {"item": item, "received_at": received, **{k: v for k, v in letter.items() if v not in (None, "")}}
+    values.update(bk.derived_values(state, t, b.process))
+    change.log.append(entry)
+    change.rows[r] = values
+    change.items.append(item)
+    change.messages.append(f"registered {item}")
+    return item
+
+
+def plan_action(b: bk.Book, change: Change, item: str, action: str, *, at: datetime, by: str, note: str = "", unit: str | None = None, officer: str | None = None) -> None:
+    """One action on one item, checked by the core; adds its log row and Register cells."""
+    item = find_item(b, item)
+    entries = _item_entries(b, item, change)
+    if not entries:
+        raise IllegalAction(f"item {item} has no registration in the Log — it was typed into the Register by hand; register letters with xlflow")
+    state = replay(entries, b.process)
+    officers = b.officers if b.people else None
+    entry, new = act(state, entries, action, at=at, by=by, process=b.process, note=note, unit=unit, officer=officer, officers=officers, seq=_next_seq(b, change))
+    t = timing(new, b.process, b.calendar, local(at))
+    change.log.append(entry)
+    change.rows.setdefault(b.register_rows[item], {}).update(bk.derived_values(new, t, b.process))
+    change.items.append(item)
+    change.messages.append(f"{item}: {action} → {new.substep if not new.done else 'done'}")
+
+
+def plan_refresh(b: bk.Book, change: Change, now: datetime) -> None:
+    """Re-time every item from its log and the calendar (after a holiday was added)."""
+    for item, state in b.states().items():
+        if item in b.register_rows:
+            t = timing(state, b.process, b.calendar, now)
+            change.rows.setdefault(b.register_rows[item], {}).update(bk.derived_values(state, t, b.process))
+    change.messages.append(f"refreshed {len(change.rows)} item(s)")
+
+
+# -- the file door -------------------------------------------------------------------------
+def commit(path: Path, planner) -> Change:
+    """Lock, load once, plan with ``planner(book, change)``, write once, save atomically."""
+    path = Path(path)
+    bk.check_readable(path)
+    bk.refuse_if_open(path)
+    with bk.writer_lock(path):
+        wb = bk.open_for_write(path)
+        b = bk.parse(bk.sheet_rows_openpyxl(wb), path)
+        change = Change()
+        planner(b, change)
+        write_change(wb, change)
+        bk.save_atomic(wb, path)
+    return change
+
+
+def write_change(wb, change: Change) -> None:
+    """Apply a :class:`Change` to an openpyxl workbook (cells only; nothing else is touched)."""
+    ws = wb[schema.SHEETS["register"]]
+    hm = schema.header_map(schema.SHEETS["register"], [c.value for c in ws[1]], schema.REGISTER_COLUMNS)
+    for r, values in sorted(change.rows.items()):
+        bk.write_register_row(ws, r, hm, values)
+    if change.rows:
+        bk.extend_table(ws, max(change.rows))
+    if change.log:
+        lg = wb[schema.SHEETS["log"]]
+        lhm = schema.header_map(schema.SHEETS["log"], [c.value for c in lg[1]], schema.LOG_COLUMNS)
+        last = lg.max_row
+        while last > 1 and all(c.value in (None, "") for c in lg[last]):
+            last -= 1
+        prev = lg.cell(row=last, column=lhm["hash"] + 1).value if last > 1 else ""
+        bk.append_log(lg, lhm, change.log, prev or "", last + 1)
+
+
+def register_letter(path: Path, *, at: datetime, by: str, received_at: datetime | None = None, **letter) -> str:
+    """``xlflow register``: returns the new registration number."""
+    out: dict = {}
+    commit(path, lambda b, c: out.setdefault("item", plan_register(b, c, at=at, by=by, received_at=received_at, **letter)))
+    return out["item"]
+
+
+def perform(path: Path, item: str, action: str, *, at: datetime, by: str, note: str = "", unit: str | None = None, officer: str | None = None) -> dict:
+    """``xlflow advance|assign|approve|reject|pause|resume|correct``: returns the item's view after."""
+    commit(path, lambda b, c: plan_action(b, c, item, action, at=at, by=by, note=note, unit=unit, officer=officer))
+    return show(path, item, now=at)
+
+
+def refresh(path: Path, now: datetime) -> int:
+    """``xlflow refresh``: rewrite every item's derived columns; returns how many."""
+    return len(commit(path, lambda b, c: plan_refresh(b, c, now)).rows)
+
+
+# -- reading doors -------------------------------------------------------------------------
+def _iso(t: datetime | date | None) -> str | None:
+    if t is None:
+        return None
+    if isinstance(t, datetime):
+        return aware(t).isoformat(timespec="seconds")
+    return t.isoformat()
+
+
+def item_view(b: bk.Book, item: str, state, t) -> dict:
+    """An item as ``show --json`` and ``list --json`` print it."""
+    letter = b.letters.get(item)
+    sub = b.process[state.substep] if state.substep in b.process else None
+    return {
+        "item": item,
+        "subject": letter.subject if letter else "",
+        "substep": state.substep if sub else "done",
+        "substep_name": sub.name_th if sub else "",
+        "started_at": _iso(state.started_at) if sub else None,
+        "due_at": _iso(t.due_at),
+        "status": t.status,
+        "round": state.round,
+        "unit": state.unit or None,
+        "officer": state.officer or None,
+        "reply_by": _iso(letter.reply_by) if letter else None,
+        "paused_since": _iso(state.paused_since),
+        "completed_at": _iso(state.completed_at),
+        "late_minutes": round(t.late, 1),
+    }
+
+
+def show(path: Path, item: str, now: datetime) -> dict:
+    """``xlflow show``."""
+    b = bk.load(path)
+    item = find_item(b, item)
+    entries = [e for e in b.log if e.item == item]
+    if not entries:
+        raise IllegalAction(f"item {item} has no registration in the Log — it was typed into the Register by hand")
+    state = replay(entries, b.process)
+    return item_view(b, item, state, timing(state, b.process, b.calendar, now))
+
+
+def list_items(path: Path, now: datetime, status: str | None = None) -> tuple[list[dict], list[str]]:
+    """``xlflow list``: every item (or those of one status), and the rows that could not be read."""
+    b = bk.load(path)
+    out = []
+    for item, (state, t) in b.timings(now).items():
+        if status and t.status != status:
+            continue
+        out.append(item_view(b, item, state, t))
+    return out, [str(p) for p in b.problems]
+
+
+def verify(path: Path) -> str | None:
+    """``xlflow verify``: the first Log row edited, inserted or deleted by hand, or ``None``."""
+    b = bk.load(path)
+    return schema.verify_chain(b.log, b.log_rows)
