@@ -33,8 +33,8 @@ from .workflow import Timing, replay_all, timing
 from .worktime import WorkCalendar
 
 FONT = "TH Sarabun New"
-DATETIME_FORMAT = "[$-th-TH,107]d/mm/yyyy hh:mm"  # Buddhist-Era year (calendar 07) in Excel and LibreOffice
-DATE_FORMAT = "[$-th-TH,107]d/mm/yyyy"
+DATETIME_FORMAT = "[$-107041E]d/mm/yyyy hh:mm"  # Thai locale, calendar 07 (Buddhist Era): Excel shows 2569, LibreOffice reads it as [~buddhist]
+DATE_FORMAT = "[$-107041E]d/mm/yyyy"
 BACKUPS = 5
 
 
