@@ -19,6 +19,10 @@ crash, power cut or kill in the moment *between the server's acceptance and that
 leaves the message sent but unrecorded, and the next run sends it again. That window —
 milliseconds — is the one way a reminder can be repeated, and it repeats at most once per
 crash. The other order (record, then send) would instead lose reminders, which is worse.
+(The network has a window of the same kind, outside this store: a server that takes the
+data and then drops the connection before its "250 OK" leaves the client unable to know,
+so :class:`~xlflow.mail.SmtpTransport` reports a temporary failure and the next run sends
+again — again at most one repeat per such failure.)
 
 The file uses WAL mode (readers never block the writer) and a busy timeout, so a second
 checker or a report reading it waits instead of failing. On a network share where WAL is
