@@ -265,6 +265,41 @@ def addin_build(output):
 
 
 # -- checker commands (check, watch) --
+@main.command()
+@BOOK
+@click.option("--now", default=None, help="The time to check at, ISO 8601 (default: now).")
+@click.option("--dry-run", is_flag=True, help="Print what would be sent; send and record nothing.")
+@click.option("--outbox", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write the e-mails as .eml files into this folder instead of sending them.")
+@click.option("--redeliver", nargs=2, type=int, default=None, metavar="FY ROUND",
+              help="Send a round's evaluation workbook again on purpose, e.g. --redeliver 2569 9.")
+@errors_as_messages
+def check(book, now, dry_run, outbox, redeliver):
+    """Check BOOK once (for cron / Task Scheduler): e-mail each breach once, deliver closed rounds.
+
+    Exit codes: 0 done (or nothing to do), 1 the register or xlflow.toml cannot be used,
+    75 some mail could not be sent and the next run retries it.
+    """
+    from .checker import run_check
+
+    report = run_check(book, parse_when(now, "--now"), dry_run=dry_run, outbox=outbox, redeliver=tuple(redeliver) if redeliver else None)
+    for line in report.lines:
+        click.echo(line)
+    if report.error:
+        raise click.ClickException(report.error)
+    click.get_current_context().exit(report.exit_code)
+
+
+@main.command()
+@BOOK
+@click.option("--every", type=click.IntRange(min=1), default=None, help="Minutes between runs (default: [check] every_minutes in xlflow.toml, 30).")
+@click.option("--max-runs", type=click.IntRange(min=1), default=None, help="Stop after this many runs (default: run until stopped); --max-runs 1 runs once.")
+@errors_as_messages
+def watch(book, every, max_runs):
+    """Check BOOK now and then every N minutes in office hours, until stopped (Ctrl+C)."""
+    from .checker import watch as loop
+
+    loop(book, every_minutes=every, max_runs=max_runs, echo=click.echo)
 
 
 # -- PMQA output commands (forms, evaluate, demo) --

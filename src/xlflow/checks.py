@@ -1,0 +1,593 @@
+"""What the checker finds in a register, whom it tells, and the words of its e-mails.
+
+Pure: a parsed :class:`~xlflow.book.Book` and a time go in; breaches, recipients, the
+digests to send and their text and HTML come out. No SMTP, no SQLite, no file is touched
+here (after h11's "no I/O" core): :mod:`xlflow.checker` reads the register, asks the state
+store what was already sent (a callable handed to :func:`plan_digests`), sends and records.
+
+A **breach** is one fact worth one announcement, keyed ``"{item}|{substep}|{round}|{kind}"``:
+
+===============  =============================================================================
+kind             when
+===============  =============================================================================
+overdue          the current sub-step is past its due time (working time, pauses excluded)
+due_soon         less than the warning margin is left: the larger of ``soon_minutes`` (60)
+                 working minutes and ``soon_fraction`` (25 %) of the standard
+reply_overdue    the date the sender asked for a reply by has passed
+reply_soon       that date is today or at most ``reply_warn_days`` working days away
+===============  =============================================================================
+
+The reply-by date belongs to the letter, not to a sub-step: its key carries
+``reply-by:<date>`` in the sub-step place and round 0, so it is announced once per date
+however often the item moves on (a corrected date is announced anew). Paused and done
+items are never announced.
+
+Whom to tell: the item's officer (a People row whose name is the item's officer), else the
+People of the sub-step's responsible roles (a role flagged ``officer`` in the process table
+stands for the item's officer only). The directors (roles flagged ``director``) get every
+breach in a summary, and the problems the checker met (a person without an e-mail, an
+officer missing from People, a row that cannot be read) as notices. Each person gets one
+e-mail per run: a director's own items and the summary share one message.
+
+>>> KINDS
+('overdue', 'due_soon', 'reply_overdue', 'reply_soon')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from .errors import XlflowError
+from .model import STATUS_TH, ItemState, LogEntry, Person
+from .process import Process, SubStep
+from .thaidate import fiscal_year, format_date, format_datetime, round_range
+from .workflow import replay, segment_minutes, timing
+from .worktime import WorkCalendar, local
+
+KINDS = ("overdue", "due_soon", "reply_overdue", "reply_soon")
+KIND_TH = {
+    "overdue": "เกินกำหนด",
+    "due_soon": "ใกล้ครบกำหนด",
+    "reply_overdue": "เลยวันกำหนดตอบ",
+    "reply_soon": "ใกล้วันกำหนดตอบ",
+}
+KIND_EN = {
+    "overdue": "overdue",
+    "due_soon": "due soon",
+    "reply_overdue": "past the reply-by date",
+    "reply_soon": "near the reply-by date",
+}
+NOTICE = "notice"
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
+
+
+# -- records ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Breach:
+    """One thing to announce about one item (see the table in the module docstring)."""
+
+    key: str
+    item: str
+    kind: str
+    substep: str
+    substep_name: str
+    round: int
+    subject: str = ""
+    officer: str = ""
+    due_at: datetime | None = None
+    late_minutes: float = 0.0  # working minutes past due (overdue)
+    left_minutes: float = 0.0  # working minutes still left (due soon)
+    reply_by: date | None = None
+    reply_days: int = 0  # working days past (reply_overdue) or left (reply_soon)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A problem for the directors; its key makes it once-only like a breach."""
+
+    key: str
+    th: str
+    en: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.en} ({self.th})"
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """One e-mail address and the People rows that carry it."""
+
+    email: str
+    names: tuple[str, ...]
+    director: bool = False
+    pmqa: bool = False
+
+
+@dataclass
+class Findings:
+    """Everything one run found: breaches, who gets which, the directors, the problems."""
+
+    now: datetime
+    breaches: list[Breach] = field(default_factory=list)
+    to: dict[str, list[str]] = field(default_factory=dict)  # breach key → addresses (lower case)
+    people: dict[str, Addressee] = field(default_factory=dict)  # address (lower case) → addressee
+    notices: list[Notice] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)  # status → how many items now
+
+    @property
+    def directors(self) -> list[str]:
+        return [e for e, a in self.people.items() if a.director]
+
+    @property
+    def pmqa(self) -> list[str]:
+        return [e for e, a in self.people.items() if a.pmqa]
+
+    def notice(self, th: str, en: str) -> None:
+        """Add a problem once (the same words twice are one notice)."""
+        key = notice_key(en)
+        if all(n.key != key for n in self.notices):
+            self.notices.append(Notice(key, th, en))
+
+
+@dataclass(frozen=True)
+class Digest:
+    """One e-mail to one address: own items, (directors) the summary, the notices."""
+
+    email: str
+    names: tuple[str, ...]
+    own: tuple[Breach, ...] = ()
+    summary: tuple[Breach, ...] = ()
+    notices: tuple[Notice, ...] = ()
+    director: bool = False
+
+    @property
+    def keys(self) -> list[str]:
+        """Every key this message announces, recorded for its address once it is accepted."""
+        return [*(b.key for b in self.own), *(b.key for b in self.summary), *(n.key for n in self.notices)]
+
+    @property
+    def breaches(self) -> tuple[Breach, ...]:
+        return self.own + self.summary
+
+
+def breach_key(item: str, substep: str, round: int, kind: str) -> str:
+    """``"12/2569|2.1|0|overdue"``: what the state store remembers as announced."""
+    return f"{item}|{substep}|{round}|{kind}"
+
+
+def notice_key(text: str) -> str:
+    """A notice's key: four parts like a breach key, the words hashed, kind ``notice``."""
+    return f"{NOTICE}|{hashlib.sha1(text.encode('utf-8')).hexdigest()[:16]}|0|{NOTICE}"
+
+
+# -- people --------------------------------------------------------------------------------------
+def directors(people: Iterable[Person], process: Process) -> list[Person]:
+    """People whose role is flagged ``director`` (ผอ.วท., ผอ.สปร.)."""
+    return [p for p in people if (r := process.role(p.role)) is not None and r.director]
+
+
+def pmqa_team(people: Iterable[Person], process: Process) -> list[Person]:
+    """People whose role is flagged ``pmqa`` (they receive the round's evaluation workbook)."""
+    return [p for p in people if (r := process.role(p.role)) is not None and r.pmqa]
+
+
+def responsible(state: ItemState, sub: SubStep | None, people: Sequence[Person], process: Process) -> list[Person]:
+    """Whom to tell about an item: its officer, else the People of the sub-step's roles."""
+    if state.officer:
+        mine = [p for p in people if p.name == state.officer]
+        if mine:
+            return mine
+    out: list[Person] = []
+    for name in sub.roles if sub else ():
+        role = process.role(name)
+        if role is not None and role.officer:
+            continue  # stands for the item's officer only, and there is none in People
+        out += [p for p in people if p.role == name and p not in out]
+    return out
+
+
+def _row(name: str, people_rows: dict[str, int] | None) -> str:
+    r = (people_rows or {}).get(name)
+    return f", row {r}" if r else ""
+
+
+def _row_th(name: str, people_rows: dict[str, int] | None) -> str:
+    r = (people_rows or {}).get(name)
+    return f" แถวที่ {r}" if r else ""
+
+
+# -- finding -----------------------------------------------------------------------------------------
+def _sort_key(item: str) -> tuple:
+    m = re.match(r"^\s*(\d+)\s*/\s*(\d+)\s*$", item)
+    return (int(m.group(2)), int(m.group(1)), item) if m else (99999, 0, item)
+
+
+def working_days_between(cal: WorkCalendar, a: date, b: date) -> int:
+    """Working days in (a, b] (negative when b is before a): 'how many days to go'."""
+    end = lambda d: datetime.combine(d, time(23, 59, 59))  # noqa: E731
+    return round(cal.between(end(a), end(b)) / cal.day_minutes)
+
+
+def states_of(log: Sequence[LogEntry], process: Process) -> tuple[dict[str, ItemState], list[tuple[str, str]]]:
+    """Every item's state; an item whose log cannot be replayed is returned as a problem."""
+    groups: dict[str, list[LogEntry]] = {}
+    for e in log:
+        groups.setdefault(e.item, []).append(e)
+    out, bad = {}, []
+    for item, entries in groups.items():
+        try:
+            out[item] = replay(entries, process)
+        except (XlflowError, KeyError) as e:
+            bad.append((item, str(e)))
+    return out, bad
+
+
+def find(
+    book,
+    now: datetime,
+    *,
+    soon_minutes: float = 60,
+    soon_fraction: float = 0.25,
+    reply_warn_days: int = 2,
+    people_rows: dict[str, int] | None = None,
+) -> Findings:
+    """Breaches of every open item at ``now``, whom to tell, and the problems met on the way.
+
+    ``book`` is a :class:`~xlflow.book.Book` (read-only); ``people_rows`` maps a People
+    name to its sheet row, so a missing e-mail can be named by its row.
+    """
+    now = local(now)
+    process, cal = book.process, book.calendar
+    people: list[Person] = list(book.people)
+    f = Findings(now=now)
+    states, bad = states_of(book.log, process)
+    for item, why in bad:
+        f.notice(f"เรื่อง {item}: อ่านบันทึกการดำเนินงานไม่ได้ ({why}) จึงไม่ได้ตรวจ",
+                 f"item {item}: its log cannot be replayed ({why}), so it was not checked")
+    for p in book.problems:
+        f.notice(f"อ่านแถวนี้ไม่ได้ จึงไม่ได้ตรวจ: {p}", f"a row could not be read and was not checked: {p}")
+    for item in book.letters:
+        if item not in states:
+            f.notice(
+                f"เรื่อง {item} อยู่ในทะเบียนแต่ไม่มีการลงทะเบียนในบันทึกการดำเนินงาน จึงไม่ได้ตรวจ — ลงทะเบียนด้วย xlflow",
+                f"item {item} is in the Register but has no registration in the Log, so it was not checked — register letters with xlflow",
+            )
+    totals = {s: 0 for s in STATUS_TH}
+    today = now.date()
+    for item in sorted(states, key=_sort_key):
+        state = states[item]
+        t = timing(state, process, cal, now, soon_minutes, soon_fraction)
+        totals[t.status] = totals.get(t.status, 0) + 1
+        if t.status in ("done", "paused"):
+            continue
+        sub = process[state.substep] if state.substep in process else None
+        letter = book.letters.get(item)
+        common = dict(
+            item=item,
+            substep=state.substep,
+            substep_name=sub.name_th if sub else "",
+            subject=letter.subject if letter else "",
+            officer=state.officer,
+            due_at=t.due_at,
+        )
+        found: list[Breach] = []
+        if t.status in ("overdue", "due_soon"):
+            found.append(Breach(
+                key=breach_key(item, state.substep, state.round, t.status), kind=t.status, round=state.round,
+                late_minutes=t.late, left_minutes=max(0.0, t.standard - t.worked), **common,
+            ))
+        if letter is not None and letter.reply_by is not None:
+            days = working_days_between(cal, today, letter.reply_by)
+            kind = "reply_overdue" if letter.reply_by < today else "reply_soon" if days <= reply_warn_days else None
+            if kind:
+                found.append(Breach(
+                    key=breach_key(item, f"reply-by:{letter.reply_by.isoformat()}", 0, kind), kind=kind, round=0,
+                    reply_by=letter.reply_by, reply_days=abs(days), **common,
+                ))
+        if not found:
+            continue
+        if state.officer and not any(p.name == state.officer for p in people):
+            f.notice(
+                f'เจ้าหน้าที่ "{state.officer}" ของเรื่อง {item} ไม่อยู่ในแผ่นงานผู้รับผิดชอบ — เพิ่มชื่อและอีเมลในแผ่นงานนั้น',
+                f'the officer "{state.officer}" of item {item} is not in the People sheet — add the name and e-mail there',
+            )
+        who = responsible(state, sub, people, process)
+        if not who:
+            roles = sub.role if sub else state.substep
+            f.notice(
+                f"ไม่มีผู้รับแจ้งเรื่อง {item} ที่ขั้นตอน {state.substep}: ไม่มีผู้ใดในแผ่นงานผู้รับผิดชอบมีบทบาท {roles}",
+                f"nobody to tell about item {item} at sub-step {state.substep}: no one in the People sheet has the role {roles}",
+            )
+        emails = []
+        for p in who:
+            if not p.email:
+                f.notice(
+                    f"ไม่มีอีเมลของ {p.name} ในแผ่นงานผู้รับผิดชอบ{_row_th(p.name, people_rows)} — เพิ่มอีเมลเพื่อให้ได้รับการแจ้งเตือน",
+                    f"no email for {p.name} in the People sheet{_row(p.name, people_rows)} — add one so that they are told",
+                )
+                continue
+            emails.append(add_addressee(f, p, process))
+        for b in found:
+            f.breaches.append(b)
+            f.to[b.key] = list(dict.fromkeys(emails))
+    for p in [*directors(people, process), *pmqa_team(people, process)]:
+        if p.email:
+            add_addressee(f, p, process)
+        else:
+            f.notice(
+                f"ไม่มีอีเมลของ {p.name} ({p.role}) ในแผ่นงานผู้รับผิดชอบ{_row_th(p.name, people_rows)} — เพิ่มอีเมล",
+                f"no email for {p.name} ({p.role}) in the People sheet{_row(p.name, people_rows)} — add one",
+            )
+    f.totals = totals
+    return f
+
+
+def add_addressee(f: Findings, p: Person, process: Process) -> str:
+    """Put ``p`` among the addressees of ``f`` (one entry per e-mail address); returns the key."""
+    email = p.email.strip().lower()
+    role = process.role(p.role)
+    old = f.people.get(email)
+    names = tuple(dict.fromkeys([*(old.names if old else ()), p.name]))
+    f.people[email] = Addressee(
+        email=old.email if old else p.email.strip(),
+        names=names,
+        director=bool((old and old.director) or (role and role.director)),
+        pmqa=bool((old and old.pmqa) or (role and role.pmqa)),
+    )
+    return email
+
+
+def plan_digests(findings: Findings, pending: Callable[[list[str], str], list[str]]) -> list[Digest]:
+    """One digest per address, holding only what ``pending(keys, address)`` says is not yet sent.
+
+    A director's message carries their own items, then every other breach (the summary),
+    then the notices. Addresses with nothing new get no message.
+    """
+    by_key = {b.key: b for b in findings.breaches}
+    mine: dict[str, list[str]] = {}
+    for key, emails in findings.to.items():
+        for e in emails:
+            mine.setdefault(e, []).append(key)
+    out = []
+    for email, who in findings.people.items():
+        own = mine.get(email, [])
+        summary = [b.key for b in findings.breaches if b.key not in own] if who.director else []
+        notices = [n.key for n in findings.notices] if who.director else []
+        wanted = [*own, *summary, *notices]
+        if not wanted:
+            continue
+        left = set(pending(wanted, email))
+        if not left:
+            continue
+        out.append(Digest(
+            email=who.email,
+            names=who.names,
+            own=tuple(by_key[k] for k in own if k in left),
+            summary=tuple(by_key[k] for k in summary if k in left),
+            notices=tuple(n for n in findings.notices if n.key in left and n.key in notices),
+            director=who.director,
+        ))
+    return out
+
+
+# -- words -----------------------------------------------------------------------------------------
+def one_line(text: object) -> str:
+    """Register text for the plain-text part: no line break can fake a line of its own."""
+    return " ".join(_CONTROL.sub(" ", str(text or "")).split())
+
+
+def esc(text: object) -> str:
+    """Register text for the HTML part (every value passes through here)."""
+    return html.escape(one_line(text), quote=True)
+
+
+def hours(minutes: float) -> str:
+    """Working minutes as working hours with one decimal: 90 → ``1.5``."""
+    return f"{minutes / 60:.1f}"
+
+
+def _counts(breaches: Sequence[Breach]) -> list[tuple[str, int]]:
+    return [(k, n) for k in KINDS if (n := sum(1 for b in breaches if b.kind == k))]
+
+
+def subject_line(digest: Digest) -> str:
+    """``xlflow: เกินกำหนด 2 เรื่อง ใกล้ครบกำหนด 1 เรื่อง / 2 overdue, 1 due soon`` (no register text)."""
+    counts = _counts(digest.breaches)
+    th = [f"{KIND_TH[k]} {n} เรื่อง" for k, n in counts]
+    en = [f"{n} {KIND_EN[k]}" for k, n in counts]
+    if digest.notices:
+        th.append(f"ปัญหาที่ต้องแก้ {len(digest.notices)} รายการ")
+        en.append(f"{len(digest.notices)} problem{'s' if len(digest.notices) != 1 else ''} to fix")
+    head = "xlflow สรุปสำหรับผู้อำนวยการ" if digest.director and (digest.summary or digest.notices) else "xlflow"
+    tail = "directors' summary: " if head != "xlflow" else ""
+    return f"{head}: {' '.join(th)} / {tail}{', '.join(en)}"
+
+
+def _detail(b: Breach) -> list[str]:
+    """Lines about one breach, each in Thai and English: where it is, the target, how late."""
+    lines = [f"ขั้นตอน / sub-step {b.substep} {one_line(b.substep_name)}" if b.kind in ("overdue", "due_soon") else
+             f"ขั้นตอนปัจจุบัน / now at sub-step {b.substep} {one_line(b.substep_name)}"]
+    if b.kind == "overdue":
+        lines.append(f"กำหนดเสร็จ / due: {format_datetime(b.due_at)}")
+        lines.append(f"เกินกำหนด {hours(b.late_minutes)} ชั่วโมงทำการ / {hours(b.late_minutes)} working hours late")
+    elif b.kind == "due_soon":
+        lines.append(f"กำหนดเสร็จ / due: {format_datetime(b.due_at)}")
+        lines.append(f"เหลือเวลา {hours(b.left_minutes)} ชั่วโมงทำการ / {hours(b.left_minutes)} working hours left")
+    elif b.kind == "reply_overdue":
+        lines.append(f"กำหนดตอบภายใน / reply by: {format_date(b.reply_by, 'abbr')}")
+        lines.append(f"เลยกำหนดตอบมาแล้ว {b.reply_days} วันทำการ / {b.reply_days} working day(s) past the reply-by date")
+    else:
+        lines.append(f"กำหนดตอบภายใน / reply by: {format_date(b.reply_by, 'abbr')}")
+        lines.append("ครบกำหนดตอบวันนี้ / the reply is due today" if b.reply_days == 0 else
+                     f"อีก {b.reply_days} วันทำการ / {b.reply_days} working day(s) left")
+    return lines
+
+
+def _section_text(title: str, breaches: Sequence[Breach], with_officer: bool) -> list[str]:
+    out = [title, ""]
+    for k in KINDS:
+        group = [b for b in breaches if b.kind == k]
+        if not group:
+            continue
+        out.append(f"{KIND_TH[k]} / {KIND_EN[k]} ({len(group)})")
+        for b in group:
+            out.append(f"- {b.item} — {one_line(b.subject)}")
+            lines = _detail(b)
+            if with_officer:
+                lines.append(f"เจ้าหน้าที่ / officer: {one_line(b.officer) or '-'}")
+            out += [f"    {ln}" for ln in lines]
+        out.append("")
+    return out
+
+
+def _section_html(title: str, breaches: Sequence[Breach], with_officer: bool) -> str:
+    parts = [f"<h3>{esc(title)}</h3>"]
+    for k in KINDS:
+        group = [b for b in breaches if b.kind == k]
+        if not group:
+            continue
+        parts.append(f"<h4>{esc(KIND_TH[k])} / {esc(KIND_EN[k])} ({len(group)})</h4>")
+        head = ["เลขทะเบียนรับ<br>Item", "เรื่อง<br>Subject", "ขั้นตอน<br>Sub-step", "รายละเอียด<br>Detail"]
+        if with_officer:
+            head.append("เจ้าหน้าที่<br>Officer")
+        rows = ["<tr>" + "".join(f'<th style="border:1px solid #999;padding:4px">{h}</th>' for h in head) + "</tr>"]
+        for b in group:
+            lines = _detail(b)
+            cells = [esc(b.item), esc(b.subject), f"{esc(b.substep)} {esc(b.substep_name)}", "<br>".join(esc(x) for x in lines[1:])]
+            if with_officer:
+                cells.append(esc(b.officer) or "-")
+            rows.append("<tr>" + "".join(f'<td style="border:1px solid #999;padding:4px;vertical-align:top">{c}</td>' for c in cells) + "</tr>")
+        parts.append('<table style="border-collapse:collapse">' + "".join(rows) + "</table>")
+    return "\n".join(parts)
+
+
+def render(digest: Digest, findings: Findings, register: str) -> tuple[str, str, str]:
+    """(subject, text, html) of a digest; every register value is escaped in the HTML."""
+    names = ", ".join(one_line(n) for n in digest.names) or digest.email
+    when = format_datetime(findings.now)
+    text = [f"เรียน {names} / Dear {names},", "",
+            f"xlflow ตรวจทะเบียน {one_line(register)} เมื่อ {when} / xlflow checked the register {one_line(register)} at {when}", ""]
+    body = [f"<p>เรียน {esc(names)} / Dear {esc(names)},</p>",
+            f"<p>xlflow ตรวจทะเบียน <b>{esc(register)}</b> เมื่อ {esc(when)} / xlflow checked the register <b>{esc(register)}</b> at {esc(when)}</p>"]
+    if digest.own:
+        title = "เรื่องในความรับผิดชอบของท่าน / Your items"
+        text += _section_text(title, digest.own, False)
+        body.append(_section_html(title, digest.own, False))
+    if digest.summary:
+        title = "สรุปสำหรับผู้อำนวยการ: เรื่องอื่นที่ต้องติดตาม / Directors' summary: other items"
+        text += _section_text(title, digest.summary, True)
+        body.append(_section_html(title, digest.summary, True))
+    if digest.director:
+        t = findings.totals
+        line = (f"ภาพรวมขณะนี้: เกินกำหนด {t.get('overdue', 0)} ใกล้ครบกำหนด {t.get('due_soon', 0)} "
+                f"ตามกำหนด {t.get('on_time', 0)} พักเรื่อง {t.get('paused', 0)} เสร็จสิ้น {t.get('done', 0)} / "
+                f"now: {t.get('overdue', 0)} overdue, {t.get('due_soon', 0)} due soon, {t.get('on_time', 0)} on time, "
+                f"{t.get('paused', 0)} paused, {t.get('done', 0)} done")
+        text += [line, ""]
+        body.append(f"<p>{esc(line)}</p>")
+    if digest.notices:
+        title = "ปัญหาที่พบในทะเบียน / Problems found in the register"
+        text += [title] + [f"- {one_line(n.th)}\n  {one_line(n.en)}" for n in digest.notices] + [""]
+        body.append(f"<h3>{esc(title)}</h3><ul>" + "".join(f"<li>{esc(n.th)}<br>{esc(n.en)}</li>" for n in digest.notices) + "</ul>")
+    foot = "แต่ละเรื่องจะแจ้งเพียงครั้งเดียว / Each item is announced once; see the register for the current state."
+    text.append(foot)
+    body.append(f'<p style="color:#666">{esc(foot)}</p>')
+    page = ('<html><head><meta charset="utf-8"></head><body style="font-family:\'TH Sarabun New\',Tahoma,sans-serif">'
+            + "\n".join(body) + "</body></html>")
+    return subject_line(digest), "\n".join(text) + "\n", page
+
+
+# -- rounds ------------------------------------------------------------------------------------------
+def round_key(fy: int, months: int) -> str:
+    """The once-only delivery key of a round: ``FY2569-R9``."""
+    return f"FY{fy}-R{months}"
+
+
+def rounds_due(
+    today: date, cal: WorkCalendar, months: Iterable[int], delivered: Callable[[str], bool], since: date
+) -> list[tuple[int, int]]:
+    """Rounds to deliver on ``today``, oldest first: not yet delivered, and their delivery day
+    (the first working day after the round's last day) reached and not before ``since``
+    (the day the checker first ran: older rounds are sent only on purpose, with --redeliver).
+    """
+    fy = fiscal_year(today)
+    out = []
+    for y in (fy - 1, fy):
+        for m in months:
+            _, end = round_range(y, m)
+            day = cal.next_working_day(end)
+            if since <= day <= today and not delivered(round_key(y, m)):
+                out.append((end, y, m))
+    return [(y, m) for _, y, m in sorted(out)]
+
+
+@dataclass(frozen=True)
+class RoundStats:
+    """The figures of a round's covering message (the workbook holds the detail)."""
+
+    fy: int
+    months: int
+    start: date
+    end: date
+    received: int = 0  # letters received in the period
+    completed: int = 0  # items completed in the period
+    steps: int = 0  # sub-steps finished in the period
+    within: int = 0  # of them, within their standard
+
+    @property
+    def percent(self) -> float | None:
+        return 100.0 * self.within / self.steps if self.steps else None
+
+
+def round_stats(book, fy: int, months: int) -> RoundStats:
+    """Counts of the round: letters received, items completed, sub-steps within standard."""
+    start, end = round_range(fy, months)
+    inside = lambda t: t is not None and start <= local(t).date() <= end  # noqa: E731
+    states, _ = states_of(book.log, book.process)
+    received = completed = steps = within = 0
+    for s in states.values():
+        first = s.segments[0] if s.segments else None
+        if first is not None and inside(first.started):
+            received += 1
+        if inside(s.completed_at):
+            completed += 1
+        for seg in s.segments:
+            if seg.finished is None or not inside(seg.finished) or seg.substep not in book.process:
+                continue
+            steps += 1
+            if (segment_minutes(seg, book.calendar) or 0.0) <= book.process[seg.substep].standard + 1e-9:
+                within += 1
+    return RoundStats(fy, months, start, end, received, completed, steps, within)
+
+
+def render_round(stats: RoundStats, file_path: Path, register: str, now: datetime) -> tuple[str, str, str]:
+    """(subject, text, html) of the message that carries a round's evaluation workbook."""
+    period = f"{format_date(stats.start)} – {format_date(stats.end)}"
+    pct = "-" if stats.percent is None else f"{stats.percent:.1f}%"
+    subject = (f"xlflow: ผลการประเมินรอบ {stats.months} เดือน ปีงบประมาณ {stats.fy} / "
+               f"evaluation of fiscal year {stats.fy}, {stats.months}-month round")
+    lines = [
+        ("ช่วงเวลา / period", period),
+        ("หนังสือรับเข้า / letters received", f"{stats.received} เรื่อง / {stats.received}"),
+        ("ดำเนินการเสร็จสิ้น / items completed", f"{stats.completed} เรื่อง / {stats.completed}"),
+        ("ขั้นตอนย่อยที่ดำเนินการ / sub-steps finished", f"{stats.steps}"),
+        ("ภายในมาตรฐานเวลา / within the time standard", f"{stats.within} ({pct})"),
+        ("ไฟล์เก็บไว้ที่ / the file is kept at", str(file_path)),
+        ("จากทะเบียน / from the register", register),
+    ]
+    intro_th = f"ส่งผลการประเมินกระบวนการ รอบ {stats.months} เดือน ปีงบประมาณ {stats.fy} ตามไฟล์แนบ"
+    intro_en = f"Attached is the evaluation workbook of fiscal year {stats.fy}, {stats.months}-month round, computed by xlflow on {format_datetime(now)}."
+    text = ["เรียน ทีม PMQA / Dear PMQA team,", "", intro_th, intro_en, ""]
+    text += [f"{k}: {one_line(v)}" for k, v in lines] + [""]
+    rows = "".join(f'<tr><th style="text-align:left;padding:3px 8px">{esc(k)}</th><td style="padding:3px 8px">{esc(v)}</td></tr>' for k, v in lines)
+    page = ('<html><head><meta charset="utf-8"></head><body style="font-family:\'TH Sarabun New\',Tahoma,sans-serif">'
+            f"<p>เรียน ทีม PMQA / Dear PMQA team,</p><p>{esc(intro_th)}<br>{esc(intro_en)}</p><table>{rows}</table></body></html>")
+    return subject, "\n".join(text), page

@@ -1,0 +1,471 @@
+"""The checker run against a real SMTP server (aiosmtpd on 127.0.0.1): digests arrive once,
+outages and refusals are retried, a kill between acceptance and record repeats one message
+once, the doors (check, watch) give a scheduler the exit codes it understands."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+
+from smtp_fixtures import SmtpTestServer, settings_for, smtp_server, smtp_tls_server, TLS_PASSWORD  # noqa: F401 (fixtures)
+from test_checks import SOMCHAI, at, do, make_register, reg, script, walk
+
+from xlflow import book as bk
+from xlflow import checker, checks
+from xlflow.checker import EX_TEMPFAIL, run_check
+from xlflow.settings import CheckSettings, Settings, load_settings
+from xlflow.statestore import StateStore
+
+NOW = at(2026, 11, 25, 11, 0)  # Wednesday, in office hours
+ALL = ["head@mol.go.th", "somchai@mol.go.th", "dir.wt@mol.go.th", "dir.spr@mol.go.th"]
+
+
+def three_items(path: Path) -> Path:
+    """1/2569 overdue at 1.2 (the bureau's head told), 2/2569 overdue at 2.1 and 3/2569 due
+    soon at 2.3 (both สมชาย's), as of 11:00 on Wednesday 25 November 2026."""
+    return script(
+        path,
+        reg(at(2026, 11, 25, 9, 0), "เชิญประชุม ILO"),
+        reg(at(2026, 11, 25, 9, 0), "ขอข้อมูลแรงงานต่างด้าว"),
+        reg(at(2026, 11, 25, 9, 0), "สรุปท่าที ASEAN"),
+        walk("2/2569", "2.1", at(2026, 11, 25, 9, 0)),
+        walk("3/2569", "2.3", at(2026, 11, 25, 10, 30)),
+    )
+
+
+@pytest.fixture(scope="module")
+def base_three(tmp_path_factory) -> Path:
+    return three_items(make_register(tmp_path_factory.mktemp("three") / "Coordination_Register.xlsx"))
+
+
+@pytest.fixture
+def book(base_three, tmp_path) -> Path:
+    return Path(shutil.copy(base_three, tmp_path / "Coordination_Register.xlsx"))
+
+
+def write_toml(book: Path, server: SmtpTestServer, extra: str = "") -> None:
+    (book.parent / "xlflow.toml").write_text(
+        f'[smtp]\nhost = "{server.host}"\nport = {server.port}\nsecurity = "none"\nsender = "xlflow@mol.go.th"\ntimeout = 5\n{extra}',
+        encoding="utf-8",
+    )
+
+
+@pytest.fixture
+def mailbook(book, smtp_server) -> Path:
+    """The three-item register with xlflow.toml pointing at the test server."""
+    write_toml(book, smtp_server)
+    return book
+
+
+def inbox(server) -> dict[str, list]:
+    """Received messages by recipient."""
+    out: dict[str, list] = {}
+    for r in server.received:
+        for to in r.rcpt_tos:
+            out.setdefault(to, []).append(r.message)
+    return out
+
+
+def sent_rows(book: Path) -> set[tuple[str, str]]:
+    path = book.parent / ".xlflow-state.sqlite"
+    if not path.exists():
+        return set()
+    with sqlite3.connect(path) as db:
+        return set(db.execute("SELECT key, recipient FROM sent"))
+
+
+# -- the digests ------------------------------------------------------------------------------------
+def test_each_person_gets_one_digest_and_a_second_run_sends_nothing(mailbook, smtp_server):
+    r = run_check(mailbook, NOW)
+    assert r.exit_code == 0, r.lines
+    got = inbox(smtp_server)
+    assert sorted(got) == sorted(ALL)
+    assert all(len(v) == 1 for v in got.values())
+    m = got["somchai@mol.go.th"][0]
+    assert str(m["Subject"]) == "xlflow: เกินกำหนด 1 เรื่อง ใกล้ครบกำหนด 1 เรื่อง / 1 overdue, 1 due soon"
+    assert b"=?utf-8?" in next(x.raw for x in smtp_server.received if "somchai@mol.go.th" in x.rcpt_tos).lower()
+    assert m["From"] == "xlflow@mol.go.th" and m["To"] == "somchai@mol.go.th"
+    assert m.get_content_type() == "multipart/alternative"
+    text = m.get_body(("plain",)).get_content()
+    page = m.get_body(("html",)).get_content()
+    for words in ("2/2569 — ขอข้อมูลแรงงานต่างด้าว", "3/2569 — สรุปท่าที ASEAN", "25 พ.ย. 2569 10:00 น.", "1.0 working hours late"):
+        assert words in text
+    assert "ขอข้อมูลแรงงานต่างด้าว" in page and "1/2569" not in text  # not somchai's item
+    director = got["dir.wt@mol.go.th"][0]
+    assert str(director["Subject"]).startswith("xlflow สรุปสำหรับผู้อำนวยการ: เกินกำหนด 2 เรื่อง ใกล้ครบกำหนด 1 เรื่อง")
+    assert "no email for เลขา ไร้อีเมล in the People sheet, row 6" in director.get_body(("plain",)).get_content()
+    assert ("2/2569|2.1|0|overdue", "somchai@mol.go.th") in sent_rows(mailbook)
+
+    again = run_check(mailbook, NOW + timedelta(minutes=15))
+    assert again.exit_code == 0 and again.sent == []
+    assert len(smtp_server.received) == 4
+    assert "nothing new to announce" in again.lines
+
+
+def test_a_new_breach_later_is_sent_alone(mailbook, smtp_server):
+    run_check(mailbook, NOW)
+    # at 11:31 3/2569 (2.3 from 10:30, 60 minutes) is overdue: a new breach
+    r = run_check(mailbook, at(2026, 11, 25, 11, 31))
+    assert [(to, keys) for to, _, keys in r.sent] == [
+        ("somchai@mol.go.th", ["3/2569|2.3|0|overdue"]),
+        ("dir.wt@mol.go.th", ["3/2569|2.3|0|overdue"]),
+        ("dir.spr@mol.go.th", ["3/2569|2.3|0|overdue"]),
+    ]
+    assert str(inbox(smtp_server)["somchai@mol.go.th"][1]["Subject"]) == "xlflow: เกินกำหนด 1 เรื่อง / 1 overdue"
+
+
+def test_mail_waits_for_office_hours(mailbook, smtp_server):
+    evening = run_check(mailbook, at(2026, 11, 25, 17, 0))
+    assert evening.exit_code == 0 and evening.held
+    assert "outside office hours: 4 message(s) wait until the office opens" in evening.lines
+    lunch = run_check(mailbook, at(2026, 11, 25, 12, 30))
+    assert lunch.held and smtp_server.received == []
+    morning = run_check(mailbook, at(2026, 11, 26, 8, 30))
+    assert morning.exit_code == 0 and len(smtp_server.received) == 4
+
+
+def test_office_hours_only_can_be_switched_off(book, smtp_server):
+    write_toml(book, smtp_server, "[check]\noffice_hours_only = false\n")
+    r = run_check(book, at(2026, 11, 28, 20, 0))  # Saturday evening
+    assert not r.held and len(smtp_server.received) == 4
+
+
+def test_server_down_sends_and_records_nothing_and_the_next_run_sends_all(mailbook, smtp_server):
+    smtp_server.stop()
+    r = run_check(mailbook, NOW)
+    assert r.exit_code == EX_TEMPFAIL
+    assert sent_rows(mailbook) == set()
+    assert any(line.startswith("not sent to head@mol.go.th: cannot connect to the SMTP server 127.0.0.1:") for line in r.lines)
+    assert "not sent to somchai@mol.go.th: the server failed earlier in this run — the next run sends it" in r.lines
+    smtp_server.start()
+    r = run_check(mailbook, NOW + timedelta(minutes=30))
+    assert r.exit_code == 0
+    assert {k: len(v) for k, v in inbox(smtp_server).items()} == {e: 1 for e in ALL}
+
+
+def test_a_421_at_connect_is_retried_by_the_next_run(mailbook, smtp_server):
+    smtp_server.fail_next_connect_with(421)
+    r = run_check(mailbook, NOW)
+    assert r.exit_code == EX_TEMPFAIL and smtp_server.received == []
+    assert "421" in r.failed[0][1]
+    assert run_check(mailbook, NOW).exit_code == 0
+    assert {k: len(v) for k, v in inbox(smtp_server).items()} == {e: 1 for e in ALL}
+
+
+def test_a_451_for_one_message_does_not_stop_the_others(mailbook, smtp_server):
+    smtp_server.fail_next_mail_with(451)
+    r = run_check(mailbook, NOW)
+    assert r.exit_code == EX_TEMPFAIL
+    assert sorted(inbox(smtp_server)) == sorted(ALL[1:])  # the first (head@) failed, the rest went
+    assert run_check(mailbook, NOW).exit_code == 0
+    assert {k: len(v) for k, v in inbox(smtp_server).items()} == {e: 1 for e in ALL}
+
+
+def test_a_550_for_one_recipient_lets_the_others_through_and_it_is_retried(mailbook, smtp_server):
+    smtp_server.refuse_recipient("somchai@mol.go.th", 550)
+    r = run_check(mailbook, NOW)
+    assert r.exit_code == EX_TEMPFAIL
+    assert sorted(inbox(smtp_server)) == sorted(e for e in ALL if e != "somchai@mol.go.th")
+    assert r.failed[0][0] == "somchai@mol.go.th" and "550" in r.failed[0][1]
+    r = run_check(mailbook, NOW + timedelta(minutes=10))  # still refused: tried again, nothing else resent
+    assert r.exit_code == EX_TEMPFAIL and len(smtp_server.received) == 3
+    smtp_server.handler.plan.refused.clear()
+    r = run_check(mailbook, NOW + timedelta(minutes=20))
+    assert r.exit_code == 0 and [to for to, _, _ in r.sent] == ["somchai@mol.go.th"]
+    assert {k: len(v) for k, v in inbox(smtp_server).items()} == {e: 1 for e in ALL}
+
+
+def test_a_disconnect_in_the_middle_of_a_digest_is_sent_again_next_run(mailbook, smtp_server):
+    smtp_server.disconnect_after_data()
+    r = run_check(mailbook, NOW)
+    assert r.exit_code == EX_TEMPFAIL
+    assert len(smtp_server.dropped) == 1 and smtp_server.received == []
+    assert "closed the connection unexpectedly" in r.failed[0][1]
+    assert sent_rows(mailbook) == set()
+    assert run_check(mailbook, NOW).exit_code == 0
+    assert {k: len(v) for k, v in inbox(smtp_server).items()} == {e: 1 for e in ALL}
+
+
+def test_a_run_killed_between_acceptance_and_record_repeats_that_message_once(mailbook, smtp_server):
+    env = {**os.environ, "XLFLOW_FAULT": "after-accept"}
+    p = subprocess.run([sys.executable, "-m", "xlflow.cli", "check", str(mailbook), "--now", "2026-11-25T11:00"],
+                       env=env, capture_output=True, timeout=120)
+    assert p.returncode == -signal.SIGKILL
+    assert [r.rcpt_tos for r in smtp_server.received] == [["head@mol.go.th"]]  # accepted, then killed
+    assert sent_rows(mailbook) == set()  # ... before the record
+    r = run_check(mailbook, NOW + timedelta(minutes=5))  # the stale lock of the killed run is taken over
+    assert r.exit_code == 0
+    assert {k: len(v) for k, v in inbox(smtp_server).items()} == {"head@mol.go.th": 2, "somchai@mol.go.th": 1, "dir.wt@mol.go.th": 1, "dir.spr@mol.go.th": 1}
+    assert run_check(mailbook, NOW + timedelta(minutes=10)).sent == []
+    with StateStore(mailbook.parent / ".xlflow-state.sqlite") as store:
+        runs = store.last_runs(3)
+    assert [x.outcome for x in runs] == ["ok", "ok", None]  # the killed run never finished
+
+
+def test_a_second_checker_waits_and_gives_up_with_tempfail(mailbook, smtp_server, monkeypatch):
+    monkeypatch.setattr(checker, "LOCK_WAIT", 0.2)
+    with bk.writer_lock(mailbook.parent / ".xlflow-state.sqlite"):
+        r = run_check(mailbook, NOW)
+    assert r.exit_code == EX_TEMPFAIL and smtp_server.received == []
+    assert "another xlflow checker is running on this register — this run stops; the next one goes on" in r.lines
+
+
+def test_register_text_cannot_inject_headers(base_three, tmp_path, smtp_server):
+    path = make_register(tmp_path / "r.xlsx")
+    script(path, reg(at(2026, 11, 25, 9, 0), "ด่วน\r\nBcc: spy@evil.example\r\nSubject: <b>x</b>"))
+    write_toml(path, smtp_server)
+    assert run_check(path, NOW).exit_code == 0
+    assert all("spy@evil.example" not in r.rcpt_tos for r in smtp_server.received)
+    for r in smtp_server.received:
+        assert r.message["Bcc"] is None
+        assert len(r.message.get_all("Subject")) == 1
+        assert "&lt;b&gt;x&lt;/b&gt;" in r.message.get_body(("html",)).get_content()
+
+
+def test_digests_go_over_starttls_with_a_verified_certificate(book, smtp_tls_server, monkeypatch):
+    monkeypatch.setenv("XLFLOW_TEST_SMTP_PASSWORD", TLS_PASSWORD)
+    s = settings_for(smtp_tls_server, book_path=book)
+    r = run_check(book, NOW, settings=s)
+    assert r.exit_code == 0, r.lines
+    assert sorted(inbox(smtp_tls_server)) == sorted(ALL)
+
+
+# -- the doors -----------------------------------------------------------------------------------------
+def test_check_command_exit_codes_and_log_file(mailbook, smtp_server, xlflow):
+    smtp_server.stop()
+    res = xlflow("check", mailbook, "--now", "2026-11-25T11:00")
+    assert res.exit_code == 75
+    smtp_server.start()
+    res = xlflow("check", mailbook, "--now", "2026-11-25T11:05")
+    assert res.exit_code == 0
+    assert "sent to somchai@mol.go.th: xlflow: เกินกำหนด 1 เรื่อง ใกล้ครบกำหนด 1 เรื่อง / 1 overdue, 1 due soon (2 item(s))" in res.output
+    log = (mailbook.parent / "xlflow-check.log").read_text(encoding="utf-8")
+    assert "[now 2026-11-25 11:00] not sent to head@mol.go.th: cannot connect" in log
+    assert "[now 2026-11-25 11:05] sent to somchai@mol.go.th" in log
+    assert "[now 2026-11-25 11:05] done: 4 sent, 0 not sent (exit 0)" in log
+
+
+def test_check_command_exit_1_for_an_unreadable_register_or_settings(tmp_path, xlflow):
+    res = xlflow("check", tmp_path / "missing.xlsx", "--now", "2026-11-25T11:00")
+    assert res.exit_code == 1
+    assert res.output.endswith(f"Error: {tmp_path / 'missing.xlsx'}: no such file — check the path, or make a register with: xlflow init {tmp_path / 'missing.xlsx'}\n")
+    (tmp_path / "xlflow.toml").write_text("[check]\ndue_soon_minuts = 30\n", encoding="utf-8")
+    res = xlflow("check", tmp_path / "missing.xlsx")
+    assert res.exit_code == 1
+    assert "Error: unknown key 'due_soon_minuts' in [check] of xlflow.toml — did you mean 'due_soon_minutes'?" in res.output
+    assert "due_soon_minuts" in (tmp_path / "xlflow-check.log").read_text(encoding="utf-8")
+
+
+def test_dry_run_prints_what_would_be_sent_and_sends_and_records_nothing(mailbook, smtp_server, xlflow):
+    res = xlflow("check", mailbook, "--now", "2026-11-25T11:00", "--dry-run")
+    assert res.exit_code == 0
+    assert "would send to somchai@mol.go.th: xlflow: เกินกำหนด 1 เรื่อง ใกล้ครบกำหนด 1 เรื่อง / 1 overdue, 1 due soon" in res.output
+    assert "    2/2569|2.1|0|overdue" in res.output
+    assert res.output.endswith("dry run: nothing was sent or recorded\n")
+    assert smtp_server.received == [] and smtp_server.connections == 0
+    assert not (mailbook.parent / ".xlflow-state.sqlite").exists()
+    assert not (mailbook.parent / "xlflow-check.log").exists()
+    # after a real run the dry run shows only what is still new
+    run_check(mailbook, NOW)
+    res = xlflow("check", mailbook, "--now", "2026-11-25T11:00", "--dry-run")
+    assert "would send" not in res.output and "nothing new to announce" in res.output
+
+
+def test_outbox_option_writes_eml_files_instead_of_sending(mailbook, smtp_server, tmp_path, xlflow):
+    res = xlflow("check", mailbook, "--now", "2026-11-25T11:00", "--outbox", tmp_path / "out")
+    assert res.exit_code == 0 and smtp_server.received == []
+    files = sorted((tmp_path / "out").glob("*.eml"))
+    assert len(files) == 4
+    import email
+    import email.policy
+
+    msgs = [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in files]
+    assert sorted(m["To"] for m in msgs) == sorted(ALL)
+
+
+def test_without_smtp_settings_mail_goes_to_the_outbox_beside_the_workbook(book):
+    r = run_check(book, NOW)
+    assert r.exit_code == 0
+    assert len(list((book.parent / "outbox").glob("*.eml"))) == 4
+    assert run_check(book, NOW).sent == []
+
+
+def test_an_unreadable_register_is_told_to_the_directors_once_a_day(mailbook, smtp_server):
+    import openpyxl
+
+    from xlflow.schema import SHEETS
+
+    wb = openpyxl.load_workbook(mailbook)
+    wb[SHEETS["process"]]["F3"] = "สิบห้า"  # a standard that is not a number: the register cannot be used
+    wb.save(mailbook)
+    r = run_check(mailbook, NOW)
+    assert r.exit_code == 1 and r.error.startswith("The ขั้นตอนการปฏิบัติงาน sheet has 1 problem(s):")
+    assert sorted(inbox(smtp_server)) == ["dir.spr@mol.go.th", "dir.wt@mol.go.th"]
+    text = inbox(smtp_server)["dir.wt@mol.go.th"][0].get_body(("plain",)).get_content()
+    assert "2026-11-25: the register Coordination_Register.xlsx cannot be read: The ขั้นตอนการปฏิบัติงาน sheet has 1 problem(s)" in " ".join(text.split())
+    assert run_check(mailbook, NOW + timedelta(hours=1)).exit_code == 1
+    assert len(smtp_server.received) == 2  # once a day
+    run_check(mailbook, at(2026, 11, 26, 9, 0))
+    assert len(smtp_server.received) == 4
+
+
+def test_watch_runs_the_check_each_time_and_survives_an_exception(book, tmp_path):
+    import schedule
+
+    sched = schedule.Scheduler()
+    sleeps, runs, lines = [], [], []
+
+    def fake_sleep(seconds):
+        sleeps.append(seconds)
+        for job in sched.jobs:  # time passes: the job is due
+            job.next_run = datetime.now()
+
+    def flaky(path, now):
+        runs.append(now)
+        if len(runs) == 1:
+            raise RuntimeError("the share was unplugged")
+        return run_check(path, now)
+
+    times = iter([NOW, NOW + timedelta(minutes=10), NOW + timedelta(minutes=20)])
+    n = checker.watch(book, max_runs=3, sleep=fake_sleep, clock=lambda: next(times), scheduler=sched, run=flaky, echo=lines.append)
+    assert n == 3 and len(runs) == 3
+    assert sleeps and all(s >= 1 for s in sleeps)
+    log = (book.parent / "xlflow-check.log").read_text(encoding="utf-8")
+    assert "the check failed (RuntimeError: the share was unplugged) — the loop goes on" in log
+    assert "Traceback" in log
+    assert len(list((book.parent / "outbox").glob("*.eml"))) == 4  # the second run sent; the third had nothing new
+    assert sched.jobs[0].interval == 30 and sched.jobs[0].unit == "minutes"
+
+
+def test_watch_skips_runs_outside_office_hours(book):
+    import schedule
+
+    sched = schedule.Scheduler()
+    runs, lines = [], []
+
+    def fake_sleep(seconds):
+        for job in sched.jobs:
+            job.next_run = datetime.now()
+
+    times = iter([NOW, at(2026, 11, 25, 19, 0), at(2026, 11, 26, 9, 0)])
+    record = lambda path, now: (runs.append(now), run_check(path, now))[1]  # noqa: E731
+    checker.watch(book, every_minutes=5, max_runs=3, sleep=fake_sleep, clock=lambda: next(times), scheduler=sched, run=record, echo=lines.append)
+    assert runs == [NOW, at(2026, 11, 26, 9, 0)]
+    assert "2026-11-25 19:00: outside office hours — no check" in lines
+    assert sched.jobs[0].interval == 5
+
+
+def test_watch_command_runs_once_with_max_runs(mailbook, smtp_server, xlflow):
+    res = xlflow("watch", mailbook, "--max-runs", "1", "--every", "15")
+    assert res.exit_code == 0
+    assert res.output.startswith(f"watching {mailbook} every 15 minute(s)\n")
+
+
+# -- the property: exactly once, over runs, outages and clock times ----------------------------------
+class _Killed(BaseException):
+    """Stands for SIGKILL inside the window between acceptance and record."""
+
+
+@pytest.fixture(scope="module")
+def prop_server():
+    server = SmtpTestServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def prop_book(tmp_path_factory) -> Path:
+    """Items whose breaches come and change over three days (Wed 25 – Fri 27 Nov 2026)."""
+    path = make_register(tmp_path_factory.mktemp("prop") / "Coordination_Register.xlsx")
+    return script(
+        path,
+        reg(at(2026, 11, 25, 8, 30), "ก เชิญประชุม", reply_by=date(2026, 11, 26)),
+        reg(at(2026, 11, 25, 10, 0), "ข ขอข้อมูล"),
+        reg(at(2026, 11, 25, 13, 0), "ค สรุปท่าที"),
+        reg(at(2026, 11, 26, 9, 0), "ง พักเรื่อง"),
+        walk("2/2569", "3.2", at(2026, 11, 25, 10, 0)),
+        walk("3/2569", "4.1", at(2026, 11, 25, 13, 0), officer="สมหญิง รักงาน"),
+        walk("4/2569", "2.3", at(2026, 11, 26, 9, 0)),
+        do("4/2569", "pause", at(2026, 11, 26, 9, 30), note="รอคำตอบ"),
+    )
+
+
+FAULTS = ["none", "none", "down", "421", "451", "disconnect", "refuse", "kill"]
+
+
+@hsettings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(st.tuples(st.integers(min_value=0, max_value=900), st.sampled_from(FAULTS)), min_size=1, max_size=6))
+def test_every_breach_is_announced_once_after_recovery_whatever_happens(prop_book, prop_server, tmp_path_factory, steps):
+    folder = tmp_path_factory.mktemp("run")
+    s = Settings(
+        book_path=prop_book,
+        smtp=settings_for(prop_server).smtp,
+        check=CheckSettings(state_file=folder / "state.sqlite", log_file=folder / "check.log"),
+    )
+    server = prop_server
+    server.handler.received.clear()
+    accepted: list[tuple[str, str]] = []  # (recipient, key) for every message the server accepted
+    killed: set[tuple[str, str]] = set()
+    kill_now = {"on": False}
+
+    def hook(recipients, keys):
+        pairs = [(r.lower(), k) for r in recipients for k in keys]
+        accepted.extend(pairs)
+        if kill_now["on"]:
+            kill_now["on"] = False
+            killed.update(pairs)
+            raise _Killed()
+
+    now = at(2026, 11, 25, 8, 0)
+    for minutes, fault in steps:
+        now += timedelta(minutes=minutes)
+        if fault == "down":
+            server.stop()
+        elif fault == "421":
+            server.fail_next_connect_with(421)
+        elif fault == "451":
+            server.fail_next_mail_with(451)
+        elif fault == "disconnect":
+            server.disconnect_after_data()
+        elif fault == "refuse":
+            server.refuse_recipient("somchai@mol.go.th", 550)
+        kill_now["on"] = fault == "kill"
+        try:
+            run_check(prop_book, now, settings=s, after_accept=hook)
+        except _Killed:
+            pass
+        server.start()
+        server.handler.plan = type(server.handler.plan)()
+    # recovery: the server is well; a run at the next moment the office is open
+    cal = bk.load(prop_book).calendar
+    final = cal.next_working(now + timedelta(minutes=1)).replace(tzinfo=None)
+    kill_now["on"] = False
+    r = run_check(prop_book, final, settings=s, after_accept=hook)
+    assert r.exit_code == 0, r.lines
+
+    assert len(server.received) == len({id(x) for x in server.received})
+    assert sum(len(x.rcpt_tos) for x in server.received) == len({(r_, m) for m, x in enumerate(server.received) for r_ in x.rcpt_tos})
+    f = checks.find(bk.load(prop_book), final)
+    got = {}
+    for pair in accepted:
+        got[pair] = got.get(pair, 0) + 1
+    # every breach present now has reached each of its recipients, and the directors
+    for b in f.breaches:
+        for email in [*f.to[b.key], *f.directors]:
+            assert got.get((email, b.key), 0) >= 1, (email, b.key, steps)
+    # none twice, except a message killed between acceptance and record: once more, at most
+    for pair, n in got.items():
+        assert n <= (2 if pair in killed else 1), (pair, n, steps)
+    # what the server holds is exactly what was accepted
+    assert len(server.received) == len({(tuple(x.rcpt_tos), x.message["Message-ID"]) for x in server.received})
