@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import socket
+import stat
 import time as _time
 import zipfile
 from dataclasses import dataclass, field
@@ -79,8 +80,16 @@ def _sheet_rows_calamine(path: Path) -> dict[str, list[list]]:
 
 
 def sheet_rows_openpyxl(wb) -> dict[str, list[list]]:
-    """Values of every sheet of a loaded openpyxl workbook (the write path reads from it)."""
-    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    """Values of every sheet of a loaded openpyxl workbook (the write path reads from it).
+
+    A formula comes as :class:`~xlflow.schema.Formula`, so that text which merely begins
+    with ``=`` (a subject xlflow stored as text) is not mistaken for one.
+    """
+    def value(c):
+        v = c.value
+        return schema.Formula(v) if c.data_type == "f" and isinstance(v, str) else v
+
+    return {ws.title: [[value(c) for c in r] for r in ws.iter_rows()] for ws in wb.worksheets}
 
 
 def _require(rows: dict[str, list[list]], code: str, path) -> list[list]:
@@ -194,6 +203,15 @@ def _owner_name(f: Path) -> str:
         n = raw[0]
         return raw[1 : 1 + n].decode("latin-1", "replace").strip()
     return ""
+
+
+def refuse_if_read_only(path: Path) -> None:
+    """Refuse to write a file marked read-only (an atomic rename could replace it anyway)."""
+    path = Path(path)
+    st = path.stat()
+    if not st.st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH) or not os.access(path, os.W_OK):
+        raise WorkbookError(f"{path.name} is marked read-only — nothing was changed; if it should be written, clear its read-only mark "
+                            f"(Properties → Read-only, or chmod u+w)")
 
 
 def refuse_if_open(path: Path) -> None:
@@ -354,8 +372,20 @@ def derived_values(state: ItemState, t: Timing, process: Process) -> dict[str, o
 
 
 def write_register_row(ws, r: int, hm: dict[str, int], values: dict[str, object]) -> None:
-    """Write fields of one Register row (formats for dates) and its status formula."""
+    """Write fields of one Register row (formats for dates) and its status formula.
+
+    A cell inside merged cells cannot hold a value: refused, naming the cells, before any
+    cell of the row is written.
+    """
+    from openpyxl.cell.cell import MergedCell
+
     kinds = {c.field: c.kind for c in schema.REGISTER_COLUMNS}
+    for col in [hm[f] for f in values if f in hm] + ([hm["status"]] if "status" in hm else []):
+        cell = ws.cell(row=r, column=col + 1)
+        if isinstance(cell, MergedCell):
+            rng = next((str(m) for m in ws.merged_cells.ranges if cell.coordinate in m), cell.coordinate)
+            raise WorkbookError(f"{ws.title}!{cell.coordinate}: is inside the merged cells {rng}, where xlflow must write row {r} — "
+                                f"unmerge them (Home → Merge & Center → Unmerge Cells), then try again; nothing was changed")
     for f, v in values.items():
         if f not in hm:
             continue

@@ -17,7 +17,8 @@ import click
 
 from .errors import DateError, XlflowError
 
-BOOK = click.argument("book", type=click.Path(dir_okay=False, path_type=Path))
+# A folder given as BOOK reaches the library, which says so in words (exit 1, not a usage error).
+BOOK = click.argument("book", type=click.Path(path_type=Path))
 ITEM = click.argument("item")
 
 
@@ -99,7 +100,7 @@ def init(path, force, today):
 
 
 @main.command()
-@click.argument("book", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.argument("book", type=click.Path(path_type=Path), required=False)
 @errors_as_messages
 def process(book):
     """Print the process table (from BOOK's Process sheet, or the manual) and its inconsistencies."""

@@ -9,6 +9,7 @@ found by their header text (Thai or English), so a reordered sheet still reads.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -161,8 +162,21 @@ def _text(v) -> str:
     return str(v).strip()
 
 
+_ERRORS = ("#REF!", "#VALUE!", "#NAME?", "#DIV/0!", "#N/A", "#NUM!", "#NULL!")
+
+
+class Formula(str):
+    """A cell's formula text (``=TODAY()``), as the openpyxl reader marks it.
+
+    Text a person typed that merely begins with ``=`` is a plain ``str`` and stays text:
+    only a real formula where a value belongs is a problem.
+    """
+
+
 def _is_error_value(v) -> bool:
-    return isinstance(v, str) and v.strip().upper() in {"#REF!", "#VALUE!", "#NAME?", "#DIV/0!", "#N/A", "#NUM!", "#NULL!"}
+    if isinstance(v, Formula):  # a formula that lost its reference: =#REF!+1
+        return any(e in v.upper() for e in _ERRORS)
+    return isinstance(v, str) and v.strip().upper() in _ERRORS
 
 
 def read_value(sheet: str, col: int, row: int, value, kind: str):
@@ -171,13 +185,15 @@ def read_value(sheet: str, col: int, row: int, value, kind: str):
         return None
     if _is_error_value(value):
         raise CellError(sheet, f"{col_letter(col)}{row}", value, "is an Excel error, not a value", "retype the value (a formula there lost its reference)")
-    if isinstance(value, str) and value.lstrip().startswith("=") and kind != "formula":
+    if isinstance(value, Formula) and kind != "formula":
         raise CellError(sheet, f"{col_letter(col)}{row}", value, "is a formula where a value belongs", "type the value itself")
     try:
-        if kind == "date":
-            return thaidate.parse_date(value)
-        if kind == "datetime":
-            return thaidate.parse_datetime(value)
+        if kind in ("date", "datetime"):
+            got = thaidate.parse_date(value) if kind == "date" else thaidate.parse_datetime(value)
+            if got.year > 2200:  # a real date value: BE typed into a cell Excel reads as CE
+                raise CellError(sheet, f"{col_letter(col)}{row}", value, f"is a date in the year {got.year} of the Christian Era (a Buddhist-Era year typed into a cell Excel reads as Christian Era)",
+                                f"retype it as {got.day}/{got.month}/{got.year} in a cell formatted as text or as a Thai date, or as {got.day}/{got.month}/{got.year - 543}")
+            return got
     except DateError as e:
         what = "a date" if kind == "date" else "a date and time"
         raise CellError(sheet, f"{col_letter(col)}{row}", value, f"is not {what}{_reason(e)}",
@@ -209,6 +225,9 @@ class Rows:
     problems: list[CellError | WorkbookError] = field(default_factory=list)
 
 
+_ITEM = re.compile(r"^\s*(\d{1,6})\s*/\s*(\d{4})\s*$")  # 12/2569, as workflow.parse_item reads it
+
+
 def read_register(rows: list[list], sheet: str = SHEETS["register"]) -> Rows:
     """Register rows → :class:`Letter` records. A bad row is reported and skipped; the rest read.
 
@@ -230,6 +249,13 @@ def read_register(rows: list[list], sheet: str = SHEETS["register"]) -> Rows:
             item = vals.get("item")
             if not item:
                 raise CellError(sheet, f"{col_letter(hm['item'])}{r}", None, "has no registration number", "register letters with xlflow so each gets its number")
+            number = _ITEM.match(item)
+            if not number:
+                raise CellError(sheet, f"{col_letter(hm['item'])}{r}", get("item"), "is not a registration number",
+                                "type it as number/BE year, e.g. 12/2569 (if Excel turned it into a date, format the column as Text and retype it)")
+            if 1900 <= int(number[2]) <= 2200:
+                raise CellError(sheet, f"{col_letter(hm['item'])}{r}", item, f"has a Christian-Era year ({number[2]})",
+                                f"registration numbers carry the Buddhist-Era year: {int(number[1])}/{int(number[2]) + 543}")
             if item in out.row_of:
                 raise CellError(sheet, f"{col_letter(hm['item'])}{r}", item, f"is a duplicate registration number (also row {out.row_of[item]})",
                                 "give this letter its own number, or delete the copied row")
@@ -341,6 +367,9 @@ def read_calendar(rows: list[list], sheet: str = SHEETS["calendar"]):
         get = lambda f: row[hm[f]] if f in hm and hm[f] < len(row) else None  # noqa: E731
         raw = get("day")
         if raw is None or (isinstance(raw, str) and not raw.strip()):
+            if _text(get("name")):  # a holiday whose date was lost (#REF!, deleted): it would silently not count
+                problems.append(str(CellError(sheet, f"{col_letter(hm['day'])}{r}", None, f'has no date for the holiday "{_text(get("name"))}"',
+                                              "type its date, e.g. 5/12/2569, or delete the row")))
             continue
         try:
             d = read_value(sheet, hm["day"], r, raw, "date")

@@ -49,6 +49,10 @@ def find_item(b: bk.Book, item: str) -> str:
     if item in b.letters:
         return item
     parse_item(item)  # a malformed number gets the form explained
+    logged = next((e for e in b.log if e.item == item and e.action == "register"), None)
+    if logged is not None:  # its Register row was deleted or emptied by hand
+        raise UnknownItem(f"item {item} is in the Log ({schema.SHEETS['log']} row {b.log_rows.get(logged.seq, '?')}) but not in the Register — "
+                          f"restore its Register row from a backup ({bk.backup_dir(b.path).name if b.path else 'the backups folder'})")
     raise UnknownItem(f'item {item} is not in the register — check the number (xlflow list shows them all)')
 
 
@@ -81,7 +85,7 @@ def plan_action(b: bk.Book, change: Change, item: str, action: str, *, at: datet
     item = find_item(b, item)
     entries = _item_entries(b, item, change)
     if not entries:
-        raise IllegalAction(f"item {item} has no registration in the Log — it was typed into the Register by hand; register letters with xlflow")
+        raise _no_registration(b, item, "it was typed into the Register by hand; register letters with xlflow")
     state = replay(entries, b.process)
     officers = b.officers if b.people else None
     entry, new = act(state, entries, action, at=at, by=by, process=b.process, note=note, unit=unit, officer=officer, officers=officers, seq=_next_seq(b, change))
@@ -107,9 +111,16 @@ def commit(path: Path, planner) -> Change:
     path = Path(path)
     bk.check_readable(path)
     bk.refuse_if_open(path)
+    bk.refuse_if_read_only(path)
     with bk.writer_lock(path):
         wb = bk.open_for_write(path)
         b = bk.parse(bk.sheet_rows_openpyxl(wb), path)
+        damaged = log_problems(b)
+        if damaged:  # appending to a Log that cannot be read would number and chain new rows wrongly
+            raise WorkbookError(f"{damaged[0]} (nothing was written: xlflow adds to the Log only when every row of it can be read)")
+        formulas = [p for p in b.problems if isinstance(getattr(p, "value", None), schema.Formula)]
+        if formulas:  # openpyxl saves formulas without the value Excel calculated: the row would read as empty
+            raise WorkbookError(f"{formulas[0]} (nothing was written: saving would drop the value Excel calculated there)")
         change = Change()
         planner(b, change)
         write_change(wb, change)
@@ -190,7 +201,7 @@ def show(path: Path, item: str, now: datetime) -> dict:
     item = find_item(b, item)
     entries = [e for e in b.log if e.item == item]
     if not entries:
-        raise IllegalAction(f"item {item} has no registration in the Log — it was typed into the Register by hand")
+        raise _no_registration(b, item, "it was typed into the Register by hand")
     state = replay(entries, b.process)
     return item_view(b, item, state, timing(state, b.process, b.calendar, now))
 
@@ -199,14 +210,37 @@ def list_items(path: Path, now: datetime, status: str | None = None) -> tuple[li
     """``xlflow list``: every item (or those of one status), and the rows that could not be read."""
     b = bk.load(path)
     out = []
-    for item, (state, t) in b.timings(now).items():
+    timings = b.timings(now)
+    for item, (state, t) in timings.items():
         if status and t.status != status:
             continue
         out.append(item_view(b, item, state, t))
-    return out, [str(p) for p in b.problems]
+    unlogged = [f"{schema.SHEETS['register']} row {b.register_rows[i]}: {_no_registration(b, i, 'it was typed into the Register by hand; register letters with xlflow')}"
+                for i in b.letters if i not in timings]  # a letter the list would otherwise leave out without a word
+    return out, [str(p) for p in b.problems] + unlogged
+
+
+def log_problems(b: bk.Book) -> list:
+    """The problems of Log rows that could not be read (each names its cell)."""
+    return [p for p in b.problems if getattr(p, "sheet", None) == schema.SHEETS["log"]]
+
+
+def _no_registration(b: bk.Book, item: str, hint: str) -> IllegalAction:
+    damaged = log_problems(b)
+    if damaged:
+        return IllegalAction(f"item {item} has no readable registration in the Log — {damaged[0]}")
+    broken = schema.verify_chain(b.log, b.log_rows)
+    if broken:  # its registration row was deleted from the Log by hand
+        return IllegalAction(f"item {item} has no registration in the Log — {broken}; restore the Log from a backup")
+    return IllegalAction(f"item {item} has no registration in the Log — {hint}")
 
 
 def verify(path: Path) -> str | None:
-    """``xlflow verify``: the first Log row edited, inserted or deleted by hand, or ``None``."""
+    """``xlflow verify``: the first Log row edited, inserted or deleted by hand, or ``None``.
+
+    A Log row that cannot be read at all is named first (its cell and value)."""
     b = bk.load(path)
+    damaged = log_problems(b)
+    if damaged:
+        return str(damaged[0])
     return schema.verify_chain(b.log, b.log_rows)
