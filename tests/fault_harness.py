@@ -28,8 +28,11 @@ def sha256(path: Path) -> str | None:
 
 
 def folder_state(folder: Path) -> dict[str, str | None]:
-    """Every file under ``folder`` (names and contents): a refused command must leave it so."""
-    return {str(p.relative_to(folder)): sha256(p) for p in sorted(Path(folder).rglob("*"))}
+    """Every file under ``folder`` (names and contents): a refused command must leave it so.
+
+    (An empty folder is not a file: a backups folder made just before a full disk stopped the
+    copy holds nothing and costs nothing.)"""
+    return {str(p.relative_to(folder)): sha256(p) for p in sorted(Path(folder).rglob("*")) if p.is_file()}
 
 
 def stage(src: Path, corpus_root: Path, dest_root: Path) -> Path:
