@@ -408,3 +408,15 @@ def test_round_stats_count_letters_completions_and_sub_steps_within_standard(boo
     assert "ช่วงเวลา / period: 1 ตุลาคม 2569 – 30 กันยายน 2570" in text
     assert "ภายในมาตรฐานเวลา / within the time standard: 14 (93.3%)" in text
     assert "ไฟล์เก็บไว้ที่ / the file is kept at: /srv/evaluations/FY2570-R12.xlsx" in text
+
+
+def test_a_long_digest_lists_the_first_items_and_counts_the_rest(book_path, monkeypatch):
+    _three_items(book_path)
+    monkeypatch.setattr(checks, "LIST_LIMIT", 1)
+    f = found(book_path, at(2026, 11, 25, 11, 0))
+    d = next(d for d in checks.plan_digests(f, lambda k, e: list(k)) if d.email == "dir.wt@mol.go.th")
+    _, text, page = checks.render(d, f, "r.xlsx")
+    assert "… และอีก 1 เรื่อง ดูได้ในทะเบียน (กรองคอลัมน์สถานะ) / … and 1 more: filter the register by status" in text
+    assert "- 1/2569 — เชิญประชุม ILO" in text and "2/2569" not in text
+    assert "and 1 more" in page
+    assert len(d.keys) == 4  # all announced (and recorded): the register shows the rest

@@ -49,7 +49,7 @@ from .errors import DateError, SettingsError, WorkbookBusy, XlflowError
 from .worktime import BKK, WorkCalendar, aware, local
 
 EX_OK = 0
-EX_ERROR = 1  # register unreadable, or xlflow.toml unusable
+EX_ERROR = 1  # register unreadable, xlflow.toml unusable, or the server refuses us for good (login, certificate)
 EX_TEMPFAIL = 75  # sysexits EX_TEMPFAIL: some mail was not sent; the next run retries it
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LOCK_WAIT = 10.0  # seconds a second checker waits for the first before it gives up (exit 75)
@@ -97,9 +97,15 @@ def _after_accept_fault() -> None:
         os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
 
 
+#: SMTP replies about one message (a mailbox busy or unknown, a message too big): the next
+#: messages of the run may still go. Any other failure (no connection, 421, a refused login,
+#: an untrusted certificate) is about the server: the run stops sending and leaves the rest.
+MESSAGE_CODES = frozenset({450, 451, 452, 550, 551, 552, 553, 554})
+
+
 def _server_level(e) -> bool:
     """A failure that says the server is not taking mail now (stop this run's sending)."""
-    return bool(e.temporary and not e.refused and (e.code is None or e.code == 421))
+    return not (e.refused or e.code in MESSAGE_CODES)
 
 
 def read_people_sheet(path: Path):
@@ -225,9 +231,11 @@ class _Run:
                     self.deliver_round(t, store, b, f, fy, m, forced)
         if not digests and not rounds and not self.report.held:
             self.log("nothing new to announce")
-        if self.report.failed:
+        if self.report.error:
+            self.report.exit_code = EX_ERROR
+        elif self.report.failed:
             self.report.exit_code = EX_TEMPFAIL
-        outcome = "tempfail" if self.report.exit_code == EX_TEMPFAIL else "held" if self.report.held else "ok"
+        outcome = {EX_ERROR: "error", EX_TEMPFAIL: "tempfail"}.get(self.report.exit_code, "held" if self.report.held else "ok")
         store.finish_run(run_id, outcome, f"sent {len(self.report.sent)}, failed {len(self.report.failed)}", aware(self.now))
         self.log(f"done: {len(self.report.sent)} sent, {len(self.report.failed)} not sent (exit {self.report.exit_code})")
         return self.report
@@ -267,6 +275,8 @@ class _Run:
             self.log(f"not sent to {label}: {e}")
             if _server_level(e):
                 self.stop = True
+                if not e.temporary and not self.report.error:  # a login, a certificate: only people can fix it
+                    self.report.error = str(e)
             return None
         if self.after_accept is not None:
             self.after_accept(list(res.accepted), list(keys))

@@ -64,6 +64,10 @@ KIND_EN = {
     "reply_soon": "near the reply-by date",
 }
 NOTICE = "notice"
+#: A digest lists at most this many items of each kind per section; the rest are counted
+#: (and announced: the register shows them). Keeps a first run on a large register from
+#: writing an e-mail too big for the office's mail server.
+LIST_LIMIT = 200
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 
@@ -262,6 +266,9 @@ def find(
             )
     totals = {s: 0 for s in STATUS_TH}
     today = now.date()
+    names = {p.name for p in people}
+    told: dict[tuple[str, str], list[Person]] = {}  # (officer, sub-step) → whom to tell
+    addresses: dict[tuple[str, str], list[str]] = {}
     for item in sorted(states, key=_sort_key):
         state = states[item]
         t = timing(state, process, cal, now, soon_minutes, soon_fraction)
@@ -294,30 +301,36 @@ def find(
                 ))
         if not found:
             continue
-        if state.officer and not any(p.name == state.officer for p in people):
+        if state.officer and state.officer not in names:
             f.notice(
                 f'เจ้าหน้าที่ "{state.officer}" ของเรื่อง {item} ไม่อยู่ในแผ่นงานผู้รับผิดชอบ — เพิ่มชื่อและอีเมลในแผ่นงานนั้น',
                 f'the officer "{state.officer}" of item {item} is not in the People sheet — add the name and e-mail there',
             )
-        who = responsible(state, sub, people, process)
+        ck = (state.officer, state.substep)
+        who = told.get(ck)
+        if who is None:
+            who = told[ck] = responsible(state, sub, people, process)
         if not who:
             roles = sub.role if sub else state.substep
             f.notice(
                 f"ไม่มีผู้รับแจ้งเรื่อง {item} ที่ขั้นตอน {state.substep}: ไม่มีผู้ใดในแผ่นงานผู้รับผิดชอบมีบทบาท {roles}",
                 f"nobody to tell about item {item} at sub-step {state.substep}: no one in the People sheet has the role {roles}",
             )
-        emails = []
-        for p in who:
-            if not p.email:
-                f.notice(
-                    f"ไม่มีอีเมลของ {p.name} ในแผ่นงานผู้รับผิดชอบ{_row_th(p.name, people_rows)} — เพิ่มอีเมลเพื่อให้ได้รับการแจ้งเตือน",
-                    f"no email for {p.name} in the People sheet{_row(p.name, people_rows)} — add one so that they are told",
-                )
-                continue
-            emails.append(add_addressee(f, p, process))
+        emails = addresses.get(ck)
+        if emails is None:
+            emails = []
+            for p in who:
+                if not p.email:
+                    f.notice(
+                        f"ไม่มีอีเมลของ {p.name} ในแผ่นงานผู้รับผิดชอบ{_row_th(p.name, people_rows)} — เพิ่มอีเมลเพื่อให้ได้รับการแจ้งเตือน",
+                        f"no email for {p.name} in the People sheet{_row(p.name, people_rows)} — add one so that they are told",
+                    )
+                    continue
+                emails.append(add_addressee(f, p, process))
+            emails = addresses[ck] = list(dict.fromkeys(emails))
         for b in found:
             f.breaches.append(b)
-            f.to[b.key] = list(dict.fromkeys(emails))
+            f.to[b.key] = emails
     for p in [*directors(people, process), *pmqa_team(people, process)]:
         if p.email:
             add_addressee(f, p, process)
@@ -359,7 +372,8 @@ def plan_digests(findings: Findings, pending: Callable[[list[str], str], list[st
     out = []
     for email, who in findings.people.items():
         own = mine.get(email, [])
-        summary = [b.key for b in findings.breaches if b.key not in own] if who.director else []
+        own_set = set(own)
+        summary = [b.key for b in findings.breaches if b.key not in own_set] if who.director else []
         notices = [n.key for n in findings.notices] if who.director else []
         wanted = [*own, *summary, *notices]
         if not wanted:
@@ -431,6 +445,11 @@ def _detail(b: Breach) -> list[str]:
     return lines
 
 
+def _more(n: int) -> str:
+    return (f"… และอีก {n} เรื่อง ดูได้ในทะเบียน (กรองคอลัมน์สถานะ) / … and {n} more: filter the register by status"
+            if n else "")
+
+
 def _section_text(title: str, breaches: Sequence[Breach], with_officer: bool) -> list[str]:
     out = [title, ""]
     for k in KINDS:
@@ -438,7 +457,9 @@ def _section_text(title: str, breaches: Sequence[Breach], with_officer: bool) ->
         if not group:
             continue
         out.append(f"{KIND_TH[k]} / {KIND_EN[k]} ({len(group)})")
-        for b in group:
+        if len(group) > LIST_LIMIT:
+            out.append(_more(len(group) - LIST_LIMIT))
+        for b in group[:LIST_LIMIT]:
             out.append(f"- {b.item} — {one_line(b.subject)}")
             lines = _detail(b)
             if with_officer:
@@ -459,7 +480,9 @@ def _section_html(title: str, breaches: Sequence[Breach], with_officer: bool) ->
         if with_officer:
             head.append("เจ้าหน้าที่<br>Officer")
         rows = ["<tr>" + "".join(f'<th style="border:1px solid #999;padding:4px">{h}</th>' for h in head) + "</tr>"]
-        for b in group:
+        if len(group) > LIST_LIMIT:
+            parts.append(f"<p>{esc(_more(len(group) - LIST_LIMIT))}</p>")
+        for b in group[:LIST_LIMIT]:
             lines = _detail(b)
             cells = [esc(b.item), esc(b.subject), f"{esc(b.substep)} {esc(b.substep_name)}", "<br>".join(esc(x) for x in lines[1:])]
             if with_officer:
