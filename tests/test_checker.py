@@ -4,7 +4,6 @@ once, the doors (check, watch) give a scheduler the exit codes it understands.""
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import signal
@@ -18,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from smtp_fixtures import SmtpTestServer, settings_for, smtp_server, smtp_tls_server, TLS_PASSWORD  # noqa: F401 (fixtures)
-from test_checks import SOMCHAI, at, do, make_register, reg, script, walk
+from test_checks import at, do, make_register, reg, script, walk
 
 from xlflow import book as bk
 from xlflow import checker, checks
 from xlflow.checker import EX_TEMPFAIL, run_check
-from xlflow.settings import CheckSettings, Settings, load_settings
+from xlflow.settings import CheckSettings, Settings
 from xlflow.statestore import StateStore
 
 NOW = at(2026, 11, 25, 11, 0)  # Wednesday, in office hours
@@ -138,7 +137,7 @@ def test_a_new_breach_later_is_sent_alone(mailbook, smtp_server):
 def test_mail_waits_for_office_hours(mailbook, smtp_server):
     evening = run_check(mailbook, at(2026, 11, 25, 17, 0))
     assert evening.exit_code == 0 and evening.held
-    assert "outside office hours: 4 message(s) wait until the office opens" in evening.lines
+    assert "outside office hours: 4 message(s) and 0 round(s) wait until the office opens" in evening.lines
     lunch = run_check(mailbook, at(2026, 11, 25, 12, 30))
     assert lunch.held and smtp_server.received == []
     morning = run_check(mailbook, at(2026, 11, 26, 8, 30))
@@ -264,6 +263,7 @@ def test_check_command_exit_codes_and_log_file(mailbook, smtp_server, cli):
     assert "[now 2026-11-25 11:00] not sent to head@mol.go.th: cannot connect" in log
     assert "[now 2026-11-25 11:05] sent to somchai@mol.go.th" in log
     assert "[now 2026-11-25 11:05] done: 4 sent, 0 not sent (exit 0)" in log
+    assert "[now 2026-11-25 11:05] problem: no email for เลขา ไร้อีเมล in the People sheet, row 6 — add one so that they are told" in log
 
 
 def test_check_command_exit_1_for_an_unreadable_register_or_settings(tmp_path, cli):

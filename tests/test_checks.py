@@ -8,7 +8,7 @@ The helpers at the top are shared with test_checker.py and test_rounds.py.
 from __future__ import annotations
 
 import shutil
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl

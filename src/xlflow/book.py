@@ -37,6 +37,7 @@ FONT = "TH Sarabun New"
 DATETIME_FORMAT = "[$-107041E]d/mm/yyyy hh:mm"  # Thai locale, calendar 07 (Buddhist Era): Excel shows 2569, LibreOffice reads it as [~buddhist]
 DATE_FORMAT = "[$-107041E]d/mm/yyyy"
 BACKUPS = 5
+LOCK_WAIT = 15.0  # seconds a writer waits for another xlflow writer before it refuses
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -56,6 +57,8 @@ class Book:
     problems: list[XlflowError] = field(default_factory=list)
     info: dict[str, str] = field(default_factory=dict)
     sha256: str = ""
+    unreadable: dict[str, XlflowError] = field(default_factory=dict)  # item → why its Register row cannot be read
+    register_last_row: int = 1  # the last Register row with anything typed in it
 
     @property
     def officers(self) -> list[str]:
@@ -119,12 +122,13 @@ def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "
     info = {str(r[0]): ("" if len(r) < 3 or r[2] is None else str(r[2])) for r in info_rows[1:] if r and r[0]}
     letters = {l.item: l for l in reg.records}
     problems: list[XlflowError] = [*reg.problems, *log.problems, *people.problems]
-    known = set(letters)
+    known = set(letters) | set(reg.skipped)
     for e in log.records:
         if e.item not in known and e.action == "register":
             problems.append(WorkbookError(f"{SHEETS['log']} row {log.row_of.get(e.seq)}: item {e.item} is in the Log but not in the Register — restore its Register row from a backup"))
             known.add(e.item)
-    return Book(path, process, cal, holidays, people.records, letters, log.records, reg.row_of, log.row_of, problems, info, sha256)
+    return Book(path, process, cal, holidays, people.records, letters, log.records, reg.row_of, log.row_of, problems, info, sha256,
+                dict(reg.skipped), reg.last_row)
 
 
 def file_sha256(path: Path) -> str:
@@ -230,11 +234,13 @@ def lock_path(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def writer_lock(path: Path, wait: float = 15.0):
-    """One xlflow writer at a time. Waits up to ``wait`` seconds, then refuses clearly.
+def writer_lock(path: Path, wait: float | None = None):
+    """One xlflow writer at a time. Waits up to ``wait`` seconds (default :data:`LOCK_WAIT`),
+    then refuses clearly.
 
     A lock left by a process that died on this machine is taken over.
     """
+    wait = LOCK_WAIT if wait is None else wait
     lp = lock_path(path)
     me = f"{os.getpid()}@{socket.gethostname()}"
     deadline = _time.monotonic() + wait

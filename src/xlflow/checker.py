@@ -40,7 +40,7 @@ import signal
 import time as _time
 import traceback
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -219,8 +219,9 @@ class _Run:
         run_id = store.start_run(aware(self.now))
         digests = checks.plan_digests(f, store.pending)
         rounds = self.rounds_to_deliver(b, store, in_hours)
-        if not in_hours and (digests or [r for r in rounds if not r[2]]):
-            self.log(f"outside office hours: {len(digests)} message(s) wait until the office opens")
+        waiting = [r for r in rounds if not r[2]]
+        if not in_hours and (digests or waiting):
+            self.log(f"outside office hours: {len(digests)} message(s) and {len(waiting)} round(s) wait until the office opens")
             self.report.held = True
             digests, rounds = [], [r for r in rounds if r[2]]
         if digests or rounds:
@@ -389,7 +390,6 @@ class _Run:
     def unreadable(self, e: XlflowError) -> Report:
         """Tell the directors (once a day, per problem) if their e-mails can still be read."""
         from .process import Process
-        from .statestore import StateStore
         from .worktime import thai_holidays
 
         self.log(f"error: the register cannot be read: {e}", show=False)
@@ -413,6 +413,18 @@ class _Run:
             for email in f.directors:
                 self.log(f"would tell {email}: the register cannot be read")
             return self.report
+        from . import book as bk
+
+        try:
+            with bk.writer_lock(self.s.check.state_file, wait=LOCK_WAIT):
+                self._tell_directors(f)
+        except WorkbookBusy:
+            self.log("another xlflow checker is running on this register — the directors are told by the next run")
+        return self.report
+
+    def _tell_directors(self, f) -> None:
+        from .statestore import StateStore
+
         with StateStore(self.s.check.state_file) as store:
             digests = checks.plan_digests(f, store.pending)
             if digests:
@@ -420,7 +432,6 @@ class _Run:
                     for d in digests:
                         subject, text, page = checks.render(d, f, self.path.name)
                         self.send(t, store, [d.email], [], subject, text, page, [], d.keys, d.email)
-        return self.report
 
 
 class _Borrowed:

@@ -35,9 +35,21 @@ def parse_when(value: str | None, option: str = "--at") -> datetime:
     from .thaidate import parse_datetime
 
     try:
-        return parse_datetime(value)
-    except DateError:
-        raise click.ClickException(f'{option} "{value}" is not a date and time — use ISO 8601, e.g. 2026-11-25T09:30 (Bangkok time)') from None
+        when = parse_datetime(value)
+    except DateError as e:
+        msg = str(e)
+        why = msg[msg.index("(") : msg.index(")") + 1] + " " if "(" in msg and ")" in msg else ""
+        raise click.ClickException(
+            f'{option} "{value}" is not a date and time {why}— use ISO 8601, e.g. 2026-11-25T09:30 (Bangkok time), or 25/11/2569 09:30'
+        ) from None
+    from .worktime import _LAST, _ORIGIN
+
+    if not _ORIGIN.year <= when.year <= _LAST.year:
+        raise click.ClickException(
+            f'{option} "{value}" is the year {when.year} (BE {when.year + 543}), outside the working calendar '
+            f"({_ORIGIN.year}–{_LAST.year}) — check the year"
+        )
+    return when
 
 
 def errors_as_messages(fn):

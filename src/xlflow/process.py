@@ -162,6 +162,8 @@ class Process:
             except (TypeError, ValueError):
                 problems.append(f'{where("step")}: "{step_raw}" is not a step number — type 1 to 5')
                 step = 0
+            if not _text(row.get("next")):
+                problems.append(f"{where('next')}: sub-step {code} has no next sub-step — type the code that follows, or {END} if the work ends here")
             requires = _text(row.get("requires"))
             if requires and requires not in REQUIRABLE:
                 problems.append(f'{where("requires")}: "{requires}" is not one of {", ".join(REQUIRABLE)} — leave it empty or type one of them')
@@ -178,7 +180,7 @@ class Process:
                     indicator=pick("indicator"),
                     reference=pick("reference"),
                     form=pick("form"),
-                    next=_text(row.get("next")) or END,
+                    next=_text(row.get("next")) or END,  # empty: reported below, never a silent end
                     reject_to=_text(row.get("reject_to")),
                     requires=requires,
                     source=pick("source"),
@@ -250,9 +252,23 @@ class Process:
                 if s.code not in can_end and (s.next in can_end or s.reject_to in can_end):
                     can_end.add(s.code)
                     changed = True
+        # Report each such loop once, at the cell that closes it (the next that points back);
+        # sub-steps that merely lead into a loop or to an unknown next are not loops themselves.
+        order = {s.code: i for i, s in enumerate(self.substeps)}
+        walked: dict[str, str] = {}
         for s in self.substeps:
-            if s.code not in can_end and (s.next in codes):
-                out.append(f"{at(s.code, 'next')}: from sub-step {s.code} the work loops ({_loop_from(self, s.code)}) and never reaches {END} — point one of them onward")
+            path, c = [], s.code
+            while c in codes and c not in walked:
+                walked[c] = s.code
+                path.append(c)
+                c = self[c].next
+            if c not in codes or walked[c] != s.code:
+                continue  # ran off the table, or into a path already walked
+            cycle = path[path.index(c):]
+            if any(x in can_end for x in cycle):
+                continue
+            back = next((x for x in cycle if order[self[x].next] <= order[x]), cycle[0])
+            out.append(f"{at(back, 'next')}: from sub-step {back} the work loops ({_loop_from(self, back)}) and never reaches {END} — point one of them onward")
         return out
 
     def check(self) -> None:
@@ -330,6 +346,6 @@ def _loop_from(p: Process, code: str) -> str:
 
 def _hm(minutes: int, th: bool = False) -> str:
     h, m = divmod(int(minutes), 60)
-    if th:
-        return (f"{h} ชม." if h else "") + (f" {m} นาที" if m else "") if minutes else "0 นาที"
-    return (f"{h} h" if h else "") + (f" {m} min" if m else "") if minutes else "0 min"
+    hour, minute = ("ชม.", "นาที") if th else ("h", "min")
+    parts = [f"{h} {hour}"] * bool(h) + [f"{m} {minute}"] * bool(m)
+    return " ".join(parts) or f"0 {minute}"

@@ -223,6 +223,8 @@ class Rows:
     records: list = field(default_factory=list)
     row_of: dict = field(default_factory=dict)  # key → sheet row number
     problems: list[CellError | WorkbookError] = field(default_factory=list)
+    skipped: dict = field(default_factory=dict)  # key of a row that could not be read → its problem
+    last_row: int = 1  # the last row with anything typed in it, read or not (a new row goes below it)
 
 
 _ITEM = re.compile(r"^\s*(\d{1,6})\s*/\s*(\d{4})\s*$")  # 12/2569, as workflow.parse_item reads it
@@ -267,9 +269,16 @@ def read_register(rows: list[list], sheet: str = SHEETS["register"]) -> Rows:
             letter = Letter(**{k: (v if v is not None else ("" if kinds[k] in ("text", "choice") else None)) for k, v in vals.items()})
         except CellError as e:
             out.problems.append(e)
+            number = _text(get("item"))
+            if number and number not in out.row_of:
+                out.skipped.setdefault(number, e)
+            if any(not (v is None or (isinstance(v, str) and not v.strip())) for v in map(get, typed)):
+                out.last_row = r  # a row of derived cells only (the Table's formula row) is free
             continue
         out.records.append(letter)
         out.row_of[letter.item] = r
+    if out.row_of:
+        out.last_row = max(out.last_row, max(out.row_of.values()))
     return out
 
 
@@ -363,6 +372,7 @@ def read_calendar(rows: list[list], sheet: str = SHEETS["calendar"]):
     hm = header_map(sheet, rows[0], CALENDAR_COLUMNS, required=("day",))
     problems: list[str] = []
     days: list[Holiday] = []
+    first_row: dict[date, tuple[int, int]] = {}  # day → (its first row, its index in days)
     for r, row in enumerate(rows[1:], start=2):
         get = lambda f: row[hm[f]] if f in hm and hm[f] < len(row) else None  # noqa: E731
         raw = get("day")
@@ -377,7 +387,19 @@ def read_calendar(rows: list[list], sheet: str = SHEETS["calendar"]):
             problems.append(str(e))
             continue
         off_raw = _text(get("off")).casefold()
-        off = off_raw not in {NO.casefold(), "no", "false", "0", "n"}
+        if off_raw in {NO.casefold(), "no", "false", "0", "n"}:
+            off = False
+        elif off_raw in {"", YES.casefold(), "yes", "true", "1", "y"}:  # a row added with no answer is a day off
+            off = True
+        else:
+            problems.append(str(CellError(sheet, f"{col_letter(hm['off'])}{r}", _text(get("off")), f"is not {YES} or {NO}",
+                                          f"pick {YES} (a day off) or {NO} (the office works that day) from the list")))
+            continue
+        if d in first_row and days[first_row[d][1]].off != off:
+            problems.append(str(CellError(sheet, f"{col_letter(hm['day'])}{r}", f"{d.day}/{d.month}/{d.year + 543}", f"is listed again, with {YES if off else NO} where row {first_row[d][0]} says {NO if off else YES}",
+                                          "keep one row for the day")))
+            continue
+        first_row.setdefault(d, (r, len(days)))
         days.append(Holiday(d, _text(get("name")), off, _text(get("source"))))
     hours = []
     for r, row in enumerate(rows[1:], start=2):
@@ -387,9 +409,19 @@ def read_calendar(rows: list[list], sheet: str = SHEETS["calendar"]):
         if s in (None, "") and e in (None, ""):
             continue
         try:
-            hours.append((_time(s, sheet, HOURS_COL + 1, r), _time(e, sheet, HOURS_COL + 2, r)))
+            start, end = _time(s, sheet, HOURS_COL + 1, r), _time(e, sheet, HOURS_COL + 2, r)
         except CellError as ex:
             problems.append(str(ex))
+            continue
+        if not start < end:
+            problems.append(str(CellError(sheet, f"{col_letter(HOURS_COL + 2)}{r}", f"{end:%H:%M}", f"does not end after the start ({start:%H:%M})",
+                                          "the end of a period of office hours must be later than its start")))
+            continue
+        if hours and start < hours[-1][1]:
+            problems.append(str(CellError(sheet, f"{col_letter(HOURS_COL + 1)}{r}", f"{start:%H:%M}", f"starts before the period above ends ({hours[-1][1]:%H:%M})",
+                                          "periods of office hours must not overlap: list them in order, e.g. 08:30–12:00 then 13:00–16:30")))
+            continue
+        hours.append((start, end))
     if problems:
         raise CalendarError(f"The {sheet} sheet has {len(problems)} problem(s)", problems)
     return days, hours

@@ -48,11 +48,15 @@ def find_item(b: bk.Book, item: str) -> str:
     item = str(item).strip()
     if item in b.letters:
         return item
-    parse_item(item)  # a malformed number gets the form explained
+    if item in b.unreadable:
+        raise WorkbookError(f"item {item}: its Register row cannot be read — {b.unreadable[item]}")
+    n, year = parse_item(item)  # a malformed number gets the form explained
     logged = next((e for e in b.log if e.item == item and e.action == "register"), None)
     if logged is not None:  # its Register row was deleted or emptied by hand
         raise UnknownItem(f"item {item} is in the Log ({schema.SHEETS['log']} row {b.log_rows.get(logged.seq, '?')}) but not in the Register — "
                           f"restore its Register row from a backup ({bk.backup_dir(b.path).name if b.path else 'the backups folder'})")
+    if year < 2400:
+        raise UnknownItem(f"item {item} is not in the register — registration numbers carry the Buddhist Era year: try {n}/{year + 543}")
     raise UnknownItem(f'item {item} is not in the register — check the number (xlflow list shows them all)')
 
 
@@ -64,13 +68,14 @@ def plan_register(b: bk.Book, change: Change, *, at: datetime, by: str, received
     if not str(letter.get("subject") or "").strip():
         raise IllegalAction("a letter needs its subject (เรื่อง) — give --subject")
     at = local(at)
-    item = next_number([*b.letters, *change.items], at)
+    # every number in use: read rows, unreadable rows and the Log (a row deleted by hand keeps its number)
+    item = next_number({*b.letters, *b.unreadable, *(e.item for e in b.log if e.action == "register"), *change.items}, at)
     received = local(received_at) if received_at else at
     Letter(item=item, received_at=received, **{k: v for k, v in letter.items() if v not in (None, "")})  # checks urgency/secrecy
     entry = register(item, at=at, by=by, process=b.process, received_at=received, seq=_next_seq(b, change))
     state = replay([entry], b.process)
     t = timing(state, b.process, b.calendar, at)
-    r = row or (max([1, *b.register_rows.values(), *change.rows]) + 1)
+    r = row or (max([b.register_last_row, *b.register_rows.values(), *change.rows]) + 1)
     values = {"item": item, "received_at": received, **{k: v for k, v in letter.items() if v not in (None, "")}}
     values.update(bk.derived_values(state, t, b.process))
     change.log.append(entry)

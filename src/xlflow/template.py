@@ -38,6 +38,13 @@ def build(today: date, process: Process | None = None):
 
     process = process or Process.default()
     wb = Workbook()
+    # The workbook's default font (font 0 and the Normal style) is TH Sarabun New, so that the
+    # cells xlflow writes later (a new Register row, a Log row) show in it too, not in Calibri.
+    from openpyxl.utils.indexed_list import IndexedList
+
+    base_font = Font(name=FONT, size=14, family=2)
+    wb._fonts = IndexedList([base_font])
+    wb._named_styles["Normal"].font = base_font
     head_font = Font(name=FONT, size=14, bold=True, color="FFFFFF")
     head_fill = PatternFill("solid", fgColor="1F4E78")
     body_font = Font(name=FONT, size=14)

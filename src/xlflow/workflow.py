@@ -208,7 +208,7 @@ def act(
         raise IllegalAction(f'"{action}" is not an action — use one of: {", ".join([*RULES, "correct"])}')
     verb = rule["verb"]
     if state.done:
-        raise IllegalAction(f"item {state.item} is done (completed {state.completed_at:%Y-%m-%d %H:%M}): it cannot {verb} — use undo if the last step was a mistake")
+        raise IllegalAction(f"item {state.item} is done (completed {state.completed_at:%Y-%m-%d %H:%M}): it cannot {verb} — use correct to undo the last action if it was a mistake")
     sub = process[state.substep]
     phase = rule["phase"]
     if phase == "open" and state.paused:
