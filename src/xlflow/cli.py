@@ -316,6 +316,61 @@ def watch(book, every, max_runs):
 
 
 # -- PMQA output commands (forms, evaluate, demo) --
+@main.command()
+@BOOK
+@click.option("--pdf", "pdf_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Also write one PDF per form into this folder (needs LibreOffice).")
+@errors_as_messages
+def forms(book, pdf_dir):
+    """Fill BOOK's two appendix forms (แบบฟอร์มการออกแบบกระบวนการ, แบบฟอร์มขั้นตอนการปฏิบัติงาน)
+    from its Process and info sheets; with --pdf, print them to PDF too."""
+    from .forms import write_forms
+
+    written = write_forms(book, pdf_dir)
+    click.echo(f"filled the forms in {written[0]}")
+    for p in written[1:]:
+        click.echo(f"wrote {p}")
+
+
+@main.command()
+@BOOK
+@click.option("--fiscal-year", "fiscal_year", type=int, required=True, help="The BE fiscal year, e.g. 2569 (1 Oct 2025 – 30 Sep 2026).")
+@click.option("--round", "round_months", type=click.Choice(["6", "9", "12"]), required=True,
+              help="Months from 1 October: 6 (Oct–Mar), 9 (Oct–Jun) or 12 (Oct–Sep).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The workbook to write (default: Evaluation_FY<year>_round<n>.xlsx beside BOOK).")
+@click.option("--now", default=None, help="When the workbook is made; figures stop there if the round is not over (default: now).")
+@errors_as_messages
+def evaluate(book, fiscal_year, round_months, output, now):
+    """Write the evaluation workbook of a round: per sub-step, step and officer, send-backs,
+    open and overdue items, charts and the two forms, all in working time from the Log."""
+    from .evaluation import evaluate as run
+
+    out = output or Path(book).with_name(f"Evaluation_FY{fiscal_year}_round{round_months}.xlsx")
+    click.echo(f"wrote {run(book, fiscal_year, int(round_months), out, now=parse_when(now, '--now'))}")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path), default=Path("xlflow-demo"))
+@click.option("--items", type=click.IntRange(min=1), default=120, show_default=True, help="How many letters.")
+@click.option("--now", default=None, help="The moment the demo's year ends (default: now).")
+@click.option("--seed", type=int, default=2569, show_default=True, help="Another seed makes another year.")
+@click.option("--pdf", is_flag=True, help="Also print the forms to PDF (needs LibreOffice).")
+@errors_as_messages
+def demo(folder, items, now, seed, pdf):
+    """Make a demo in FOLDER: a register with a year of letters, the evaluation and the forms."""
+    from .demo import make_demo
+
+    paths = make_demo(folder, now=parse_when(now, "--now") if now else None, items=items, seed=seed, pdf=pdf)
+    labels = {"register": "register (ทะเบียนหนังสือรับ, with the filled forms)", "outbox": "checker's e-mails (outbox)",
+              "evaluation": "evaluation workbook"}
+    click.echo(f"demo in {paths['folder']}:")
+    for key, p in paths.items():
+        if key == "outbox":
+            click.echo(f"  {labels[key]}: {p} ({len(list(Path(p).glob('*.eml')))} e-mail(s))")
+        elif key != "folder":
+            click.echo(f"  {labels.get(key, key)}: {p}")
+    click.echo(f"try: xlflow list {paths['register']} --status overdue")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,649 @@
+"""The evaluation of a round (ติดตามประเมินผล, section 8 of the manual), as numbers and as a workbook.
+
+Why: the PMQA team asks, for the 6-, 9- or 12-month round of a fiscal year, how each
+sub-step performed against its time standard — cases, how many within the standard, the
+share, the median, 90th percentile and slowest working time — per step and per officer,
+how many matters were sent back, and what was still open and overdue when the round
+ended. Everything is computed from the Log with the Calendar: the stamps are replayed
+(:func:`xlflow.workflow.replay`) and each sub-step's working minutes, pauses excluded, come
+from :func:`xlflow.workflow.segment_minutes`; no stored duration is trusted, so a holiday
+added later re-times the past.
+
+Rules:
+
+* A sub-step counts in the round when it **finished** inside the period
+  (1 October 00:00 up to the end of the round's last day, or up to ``now`` if that is
+  earlier). Each time a sub-step is worked is a case: a matter sent back works 3.1–5.1
+  again, and each pass counts.
+* Within standard means working minutes ≤ the standard (the Process sheet's, in force now).
+* A step's case is one pass through its sub-steps (same item and send-back round), timed
+  as the sum of its sub-steps and measured against the sum of their standards; a pass
+  through step 5 that ends in a send-back at 5.1 is measured against 5.1's standard.
+* Percentiles interpolate linearly between the sorted values (as numpy and pandas do).
+* An item is open at the end when it was received before the end and not completed by
+  then; it is overdue when its current sub-step had used its standard (paused time not
+  counted), as :func:`xlflow.workflow.timing` says at that moment.
+
+:func:`summarize` returns plain numbers (what the tests compare); :func:`evaluate` writes
+them, with charts and the two appendix forms, to a new workbook.
+
+>>> s = summarize(book, 2569, 9, now=datetime(2026, 7, 1, 9, 0))   # doctest: +SKIP
+>>> s["substeps"][0]["pct"]                                           # doctest: +SKIP
+92.5
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from . import book as bk
+from .errors import WorkbookError, XlflowError
+from .model import ItemState, LogEntry, Pause, Segment
+from .process import Process
+from .schema import SHEETS
+from .thaidate import THAI_MONTHS_ABBR, fiscal_year as fiscal_year_of, format_date, format_datetime, round_range, to_thai_digits
+from .workflow import replay, segment_minutes
+from .worktime import BKK, WorkCalendar, local
+
+NOT_ASSIGNED = "(ยังไม่มอบหมาย)"
+EPS = 1e-6
+
+
+# -- numbers -------------------------------------------------------------------------------
+def quantile(values: list[float], q: float) -> float | None:
+    """The ``q`` quantile with linear interpolation between sorted values (numpy's default)."""
+    if not values:
+        return None
+    xs = sorted(values)
+    pos = (len(xs) - 1) * q
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def stats(cases: list[tuple[float, float]]) -> dict:
+    """Cases, within standard, % within, median, 90th percentile and slowest, from
+    ``(working minutes, standard)`` pairs."""
+    mins = [m for m, _ in cases]
+    within = sum(1 for m, std in cases if m <= std + EPS)
+    n = len(cases)
+    return {
+        "cases": n,
+        "within": within,
+        "pct": (100.0 * within / n) if n else None,
+        "median": quantile(mins, 0.5),
+        "p90": quantile(mins, 0.9),
+        "max": max(mins) if mins else None,
+    }
+
+
+def period(fiscal_year: int, round_months: int) -> tuple[datetime, datetime]:
+    """The round as ``[start, end)`` naive Bangkok datetimes: 1 Oct 00:00 to the day after its last day."""
+    first, last = round_range(fiscal_year, round_months)
+    return datetime.combine(first, time()), datetime.combine(last + timedelta(days=1), time())
+
+
+def latest_complete_round(now: datetime) -> tuple[int, int]:
+    """The most recent round (fiscal year, months) that had ended by ``now``."""
+    now = local(now)
+    fy = fiscal_year_of(now)
+    best = None
+    for y in (fy, fy - 1):
+        for m in (12, 9, 6):
+            _, end = period(y, m)
+            if end <= now and (best is None or end > best[0]):
+                best = (end, y, m)
+    assert best is not None  # the previous fiscal year's 12-month round always has
+    return best[1], best[2]
+
+
+def _officer_roles(process: Process) -> set[str]:
+    return {r.name_th for r in process.roles if r.officer}
+
+
+def _progress(iterable, total: int, desc: str, progress: bool | None):
+    show = sys.stderr.isatty() if progress is None else progress
+    if not show:
+        return iterable
+    from tqdm import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, unit=" item", leave=False, file=sys.stderr)
+
+
+def _at_cutoff(state: ItemState, cutoff: datetime) -> tuple[Segment, bool] | None:
+    """The segment an open item was in at ``cutoff``, cut there, and whether it was paused."""
+    segs = state.segments
+    if not segs or segs[0].started >= cutoff:
+        return None  # not yet received at the cutoff (a letter received but not yet registered is open at 1.1)
+    if state.completed_at is not None and state.completed_at < cutoff:
+        return None  # done by then
+    cur = None
+    for s in segs:
+        if s.started <= cutoff and (s.finished is None or s.finished > cutoff):
+            cur = s
+    if cur is None:
+        return None
+    pauses, paused = [], False
+    for p in cur.pauses:
+        if p.start >= cutoff:
+            continue
+        if p.end is None or p.end > cutoff:
+            pauses.append(Pause(p.start, cutoff, p.reason))
+            paused = True
+        else:
+            pauses.append(p)
+    return replace(cur, finished=cutoff, pauses=tuple(pauses)), paused
+
+
+def summarize(book, fiscal_year: int, round_months: int, now: datetime, progress: bool | None = False) -> dict:
+    """The round's numbers from a loaded register (:class:`xlflow.book.Book`): pure, no workbook.
+
+    Keys: ``fiscal_year``, ``round``, ``start``/``end`` (first and last day), ``cutoff``
+    (the moment the numbers stand at), ``substeps``, ``steps``, ``officers`` (lists of
+    dicts with :func:`stats`' keys), ``sendbacks``, ``rounds_completed``, ``open``,
+    ``months``, ``totals``, ``problems``. Minutes are working minutes.
+    """
+    process: Process = book.process
+    cal: WorkCalendar = book.calendar
+    start, end = period(fiscal_year, round_months)
+    now = local(now)
+    if now <= start:
+        raise XlflowError(
+            f"the {round_months}-month round of fiscal year {fiscal_year} starts {format_date(start)}, "
+            f"after the time given ({format_datetime(now)}) — choose a round that has begun, or give a later --now"
+        )
+    cutoff = min(end, now)
+    inside = lambda t: t is not None and start <= t < cutoff  # noqa: E731
+    officer_roles = _officer_roles(process)
+
+    groups: dict[str, list[LogEntry]] = {}
+    for e in book.log:
+        groups.setdefault(e.item, []).append(e)
+    notes = {(e.item, e.at): e.note for e in book.log if e.action == "reject"}
+
+    problems: list[str] = [str(p) for p in getattr(book, "problems", [])]
+    by_sub: dict[str, list[tuple[float, float]]] = {s.code: [] for s in process}
+    by_step: dict[int, list[tuple[float, float]]] = {}
+    officer_cases: dict[str, list[tuple[float, float]]] = {}
+    officer_items: dict[str, set] = {}
+    officer_sendbacks: dict[str, int] = {}
+    sendbacks: list[dict] = []
+    rounds_completed: dict[int, int] = {}
+    open_items: list[dict] = []
+    month_keys = []
+    d = start.date()
+    while d < end.date():
+        month_keys.append(date(d.year, d.month, 1))
+        d = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+    received = {m: 0 for m in month_keys}
+    completed = {m: 0 for m in month_keys}
+    paused_total = 0.0
+    unknown_subs: set[str] = set()
+
+    for item, entries in _progress(groups.items(), len(groups), "evaluation", progress):
+        try:
+            state = replay(entries, process)
+        except XlflowError as e:
+            problems.append(f"{SHEETS['log']}: item {item} cannot be replayed ({e}) — it is left out of the evaluation")
+            continue
+        letter = book.letters.get(item)
+        officer = state.officer or NOT_ASSIGNED
+        segs = state.segments
+        if inside(segs[0].started):
+            received[date(segs[0].started.year, segs[0].started.month, 1)] += 1
+        if inside(state.completed_at):
+            completed[date(state.completed_at.year, state.completed_at.month, 1)] += 1
+            rounds_completed[state.round] = rounds_completed.get(state.round, 0) + 1
+        # sub-steps and the passes through steps
+        passes: list[list[tuple[Segment, float]]] = []
+        for seg in segs:
+            if seg.finished is None:
+                continue
+            sub = process[seg.substep] if seg.substep in process else None
+            if sub is None:
+                unknown_subs.add(seg.substep)
+                continue
+            minutes = segment_minutes(seg, cal)
+            if passes and passes[-1][-1][0].round == seg.round and process[passes[-1][-1][0].substep].step == sub.step:
+                passes[-1].append((seg, minutes))
+            else:
+                passes.append([(seg, minutes)])
+            if not inside(seg.finished):
+                continue
+            by_sub[seg.substep].append((minutes, sub.standard))
+            paused_total += sum(cal.between(p.start, p.end) for p in seg.pauses if p.end)
+            if officer_roles & set(sub.roles):
+                officer_cases.setdefault(officer, []).append((minutes, sub.standard))
+                officer_items.setdefault(officer, set()).add(item)
+            if seg.outcome == "reject":
+                sendbacks.append({
+                    "item": item,
+                    "subject": letter.subject if letter else "",
+                    "substep": seg.substep,
+                    "at": seg.finished,
+                    "by": seg.by,
+                    "note": notes.get((item, seg.finished), ""),
+                    "round": seg.round + 1,
+                    "officer": state.officer,
+                })
+                officer_sendbacks[officer] = officer_sendbacks.get(officer, 0) + 1
+        for p in passes:
+            last_seg = p[-1][0]
+            if inside(last_seg.finished):
+                step = process[last_seg.substep].step
+                by_step.setdefault(step, []).append((sum(m for _, m in p), sum(process[s.substep].standard for s, _ in p)))
+        # open at the end of the period
+        at_end = _at_cutoff(state, cutoff)
+        if at_end is not None:
+            seg, paused = at_end
+            sub = process[seg.substep] if seg.substep in process else None
+            if sub is None:
+                continue
+            worked = segment_minutes(seg, cal)
+            status = "paused" if paused else "overdue" if worked >= sub.standard - EPS else "on_time"
+            open_items.append({
+                "item": item,
+                "subject": letter.subject if letter else "",
+                "sender": letter.sender if letter else "",
+                "substep": seg.substep,
+                "substep_name": sub.name_th,
+                "started": seg.started,
+                "worked": worked,
+                "standard": sub.standard,
+                "late": max(0.0, worked - sub.standard) if status == "overdue" else 0.0,
+                "status": status,
+                "officer": state.officer,
+                "round": seg.round,
+                "reply_by": letter.reply_by if letter else None,
+                "paused_since": next((p.start for p in seg.pauses if p.end == cutoff), None) if paused else None,
+            })
+    if unknown_subs:
+        problems.append(
+            f"{SHEETS['log']}: sub-step(s) {', '.join(sorted(unknown_subs))} are in the Log but not in the "
+            f"{SHEETS['process']} sheet — their cases are left out; restore the rows in the {SHEETS['process']} sheet"
+        )
+
+    substeps = []
+    for s in process:
+        substeps.append({"code": s.code, "step": s.step, "name_th": s.name_th, "name_en": s.name_en, "role": s.role,
+                         "standard": s.standard, **stats(by_sub[s.code])})
+    steps = []
+    for number in dict.fromkeys(s.step for s in process):
+        st = process.step(number)
+        steps.append({"step": number, "name_th": st.name_th if st else "", "name_en": st.name_en if st else "",
+                      "standard": sum(s.standard for s in process if s.step == number), **stats(by_step.get(number, []))})
+    officers = []
+    open_by_officer: dict[str, list[dict]] = {}
+    for o in open_items:
+        open_by_officer.setdefault(o["officer"] or NOT_ASSIGNED, []).append(o)
+    for name in sorted(set(officer_cases) | set(open_by_officer) | set(officer_sendbacks)):
+        mine = open_by_officer.get(name, [])
+        officers.append({
+            "officer": name,
+            "items": len(officer_items.get(name, ())),
+            **stats(officer_cases.get(name, [])),
+            "open": len(mine),
+            "overdue": sum(1 for o in mine if o["status"] == "overdue"),
+            "sendbacks": officer_sendbacks.get(name, 0),
+        })
+    sendbacks.sort(key=lambda r: (r["at"], r["item"]))
+    open_items.sort(key=lambda r: ({"overdue": 0, "paused": 1, "on_time": 2}[r["status"]], -r["late"], r["item"]))
+    all_cases = [c for cs in by_sub.values() for c in cs]
+    total = stats(all_cases)
+    return {
+        "fiscal_year": fiscal_year,
+        "round": round_months,
+        "start": start.date(),
+        "end": end.date() - timedelta(days=1),
+        "cutoff": cutoff,
+        "complete": cutoff == end,
+        "substeps": substeps,
+        "steps": steps,
+        "officers": officers,
+        "sendbacks": sendbacks,
+        "rounds_completed": dict(sorted(rounds_completed.items())),
+        "open": open_items,
+        "months": [{"month": m, "received": received[m], "completed": completed[m]} for m in month_keys],
+        "totals": {
+            "received": sum(received.values()),
+            "completed": sum(completed.values()),
+            "open": len(open_items),
+            "overdue": sum(1 for o in open_items if o["status"] == "overdue"),
+            "paused": sum(1 for o in open_items if o["status"] == "paused"),
+            "sendbacks": len(sendbacks),
+            "cases": total["cases"],
+            "within": total["within"],
+            "pct": total["pct"],
+            "paused_minutes": paused_total,
+        },
+        "problems": problems,
+    }
+
+
+# -- the workbook ----------------------------------------------------------------------------
+STATUS_WORDS = {"overdue": "เกินกำหนด (overdue)", "paused": "พักเรื่อง (paused)", "on_time": "ตามกำหนด (on time)"}
+
+
+def as_of(summary: dict) -> str:
+    """When the figures stand: the end of the round, or the moment given if the round is not over."""
+    if summary["complete"]:
+        return f"สิ้นวันที่ {format_date(summary['end'])} (end of the round)"
+    return f"{format_datetime(summary['cutoff'])} (ยังไม่สิ้นสุดรอบ / the round is not over)"
+
+
+def _month_label(m: date) -> str:
+    return f"{THAI_MONTHS_ABBR[m.month - 1]} {str(m.year + 543)[2:]}"
+
+
+class _Writer:
+    """Small helpers for a sheet of Thai tables in TH Sarabun New."""
+
+    def __init__(self, wb):
+        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+        self.wb = wb
+        thin = Side(style="thin", color="808080")
+        self.title = Font(name=bk.FONT, size=18, bold=True)
+        self.head = Font(name=bk.FONT, size=14, bold=True, color="FFFFFF")
+        self.bold = Font(name=bk.FONT, size=14, bold=True)
+        self.body = Font(name=bk.FONT, size=14)
+        self.small = Font(name=bk.FONT, size=12, italic=True)
+        self.fill = PatternFill("solid", fgColor="1F4E78")
+        self.box = Border(left=thin, right=thin, top=thin, bottom=thin)
+        self.wrap = Alignment(wrap_text=True, vertical="top")
+        self.left = Alignment(wrap_text=True, vertical="top", horizontal="left")
+        self.center = Alignment(wrap_text=True, vertical="center", horizontal="center")
+
+    def sheet(self, name: str, title: str):
+        ws = self.wb.create_sheet(name)
+        c = ws.cell(row=1, column=1, value=title)
+        c.font = self.title
+        ws.sheet_view.zoomScale = 90
+        return ws
+
+    def table(self, ws, row: int, columns: list[tuple[str, str, float, str | None]], rows: list[list]) -> int:
+        """Columns: (Thai header, English header, width, number format). Returns the next free row."""
+        from openpyxl.utils import get_column_letter
+
+        from .forms import fit_height
+
+        widths = [w for _, _, w, _ in columns]
+        for i, (th, en, width, _fmt) in enumerate(columns, start=1):
+            c = ws.cell(row=row, column=i, value=f"{th}\n{en}")
+            c.font, c.fill, c.alignment, c.border = self.head, self.fill, self.center, self.box
+            ws.column_dimensions[get_column_letter(i)].width = width
+        fit_height(ws, row, [(f"{th}\n{en}", w - 1) for (th, en, w, _) in columns])
+        for r, values in enumerate(rows, start=row + 1):
+            for i, v in enumerate(values, start=1):
+                c = ws.cell(row=r, column=i)
+                bk.set_text(c, v)
+                c.font, c.border, c.alignment = self.body, self.box, self.wrap
+                fmt = columns[i - 1][3]
+                if fmt and v is not None:
+                    c.number_format = fmt
+            fit_height(ws, r, [(v, w) for v, w in zip(values, widths) if isinstance(v, str)])
+        return row + 1 + len(rows)
+
+    def page(self, ws, title_row: int, landscape: bool = True) -> None:
+        from openpyxl.worksheet.properties import PageSetupProperties
+
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE if landscape else ws.ORIENTATION_PORTRAIT
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.page_margins.left = ws.page_margins.right = 0.5
+        ws.page_margins.top = ws.page_margins.bottom = 0.6
+        if title_row:
+            ws.print_title_rows = f"{title_row}:{title_row}"
+            ws.freeze_panes = ws.cell(row=title_row + 1, column=1)
+        ws.oddFooter.center.text = "หน้า &P / &N"
+        ws.oddFooter.center.font = f"{bk.FONT},Regular"
+
+
+def _chart_text(size: int = 1200):
+    from openpyxl.chart.text import RichText
+    from openpyxl.drawing.text import CharacterProperties, Font, Paragraph, ParagraphProperties
+
+    cp = CharacterProperties(latin=Font(typeface=bk.FONT), cs=Font(typeface=bk.FONT), sz=size)
+    return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=cp), endParaRPr=cp)]), cp
+
+
+def _chart_title(text: str):
+    from openpyxl.chart.text import RichText, Text
+    from openpyxl.chart.title import Title
+    from openpyxl.drawing.text import Paragraph, ParagraphProperties, RegularTextRun
+
+    _, cp = _chart_text(1400)
+    cp.b = True
+    para = Paragraph(pPr=ParagraphProperties(defRPr=cp), r=[RegularTextRun(rPr=cp, t=text)])
+    return Title(tx=Text(rich=RichText(p=[para])), overlay=False)
+
+
+def _bar_chart(title: str, y_title: str, x_title: str):
+    from openpyxl.chart import BarChart
+
+    ch = BarChart()
+    ch.type = "col"
+    ch.title = _chart_title(title)
+    ch.y_axis.title = y_title
+    ch.x_axis.title = x_title
+    ch.x_axis.delete = False
+    ch.y_axis.delete = False
+    rich, _ = _chart_text()
+    ch.x_axis.txPr = rich
+    ch.y_axis.txPr = _chart_text()[0]
+    ch.height, ch.width = 9, 24
+    return ch
+
+
+def write_workbook(summary: dict, book, book_path: Path, made_at: datetime):
+    """The evaluation as an openpyxl workbook (cover, tables, charts, the two forms)."""
+    from openpyxl import Workbook
+    from openpyxl.chart import Reference
+
+    from .forms import duration_th, fill_form_sheets
+
+    wb = Workbook()
+    w = _Writer(wb)
+    wb.remove(wb.active)
+    s = summary
+    fy, rm = s["fiscal_year"], s["round"]
+    MIN = "#,##0.0"
+    PCT = "0.0%"
+    info = dict(getattr(book, "info", {}) or {})
+    from .forms import form_fields
+
+    fields = form_fields(book.process, info)
+
+    # Cover ------------------------------------------------------------------------------
+    cv = w.sheet("ปก", f"รายงานผลการติดตามประเมินผล รอบ {to_thai_digits(rm)} เดือน ปีงบประมาณ {to_thai_digits(fy)}")
+    cv.cell(row=2, column=1, value=f"Evaluation of the {rm}-month round, fiscal year {fy} (BE)").font = w.small
+    period_th = f"{format_date(s['start'])} – {format_date(s['end'])}"
+    t = s["totals"]
+    pct = f"{t['pct']:.1f}%" if t["pct"] is not None else "-"
+    lines = [
+        ("กระบวนการ", "Process", fields["process_name"]),
+        ("หน่วยงาน", "Unit", fields["unit"]),
+        ("ช่วงเวลาประเมิน", "Period", period_th),
+        ("ข้อมูล ณ", "Figures as of", as_of(s)),
+        ("ทะเบียนที่ใช้คำนวณ", "Register file", Path(book_path).name),
+        ("SHA-256 ของทะเบียน", "Register SHA-256", book.sha256 or bk.file_sha256(book_path)),
+        ("จัดทำเมื่อ", "Made at", format_datetime(made_at)),
+        ("หนังสือรับในรอบ", "Letters received", t["received"]),
+        ("ดำเนินการเสร็จในรอบ", "Completed", t["completed"]),
+        ("ขั้นตอนย่อยที่เสร็จ (ครั้ง)", "Sub-step cases", t["cases"]),
+        ("ร้อยละภายในมาตรฐานเวลา", "% within standard", pct),
+        ("ส่งกลับแก้ไข (ครั้ง)", "Sent back", t["sendbacks"]),
+        ("ค้างดำเนินการ ณ สิ้นรอบ", "Open at the end", t["open"]),
+        ("เกินกำหนด ณ สิ้นรอบ", "Overdue at the end", t["overdue"]),
+        ("พักเรื่อง ณ สิ้นรอบ", "Paused at the end", t["paused"]),
+    ]
+    from .forms import fit_height
+
+    r = 4
+    cv.column_dimensions["A"].width = 46
+    cv.column_dimensions["B"].width = 70
+    for th, en, v in lines:
+        a = cv.cell(row=r, column=1, value=f"{th} ({en})")
+        a.font, a.alignment = w.bold, w.wrap
+        b = cv.cell(row=r, column=2)
+        bk.set_text(b, v)
+        b.font, b.alignment = w.body, w.left
+        fit_height(cv, r, [(a.value, 46), (str(v), 70)])
+        r += 1
+    r += 1
+    notes = [
+        "เวลาทั้งหมดเป็นนาทีทำการ (จันทร์–ศุกร์ 08:30–12:00 และ 13:00–16:30 เว้นวันหยุดราชการในแผ่นงานวันหยุดราชการ) คำนวณจากบันทึกการดำเนินงาน ไม่นับเวลาพักเรื่อง",
+        "All times are working minutes computed from the Log with the Calendar, pauses excluded; a sub-step counts in the round when it finished inside it.",
+        "มาตรฐานเวลาตามแผ่นงาน ขั้นตอนการปฏิบัติงาน (คู่มือ หัวข้อ ๖) / Standards from the Process sheet (manual, section 6).",
+    ]
+    notes += [f"• {x}" for x in book.process.inconsistencies()]
+    notes += [f"⚠ {p}" for p in s["problems"]]
+    for line in notes:
+        c = cv.cell(row=r, column=1)
+        bk.set_text(c, line)
+        c.font, c.alignment = w.small, w.wrap
+        cv.merge_cells(start_row=r, start_column=1, end_row=r, end_column=2)
+        fit_height(cv, r, [(line, 110 * 14 / 12)], line_pt=19)
+        r += 1
+    w.page(cv, 0, landscape=False)
+
+    # By sub-step -------------------------------------------------------------------------
+    ws = w.sheet("รายขั้นตอนย่อย", f"ผลการปฏิบัติงานรายขั้นตอนย่อย (by sub-step) — {period_th}")
+    cols = [
+        ("รหัส", "Code", 7, None), ("ขั้นตอนย่อย", "Sub-step", 46, None), ("ผู้รับผิดชอบ", "Responsible", 26, None),
+        ("มาตรฐาน (นาที)", "Standard (min)", 11, "#,##0"), ("มาตรฐาน", "Standard", 11, None),
+        ("จำนวนครั้งที่เสร็จ", "Cases completed", 11, "#,##0"), ("ภายในมาตรฐาน", "Within standard", 11, "#,##0"),
+        ("ร้อยละภายในมาตรฐาน", "% within standard", 12, PCT), ("มัธยฐาน (นาที)", "Median (min)", 11, MIN),
+        ("เปอร์เซ็นไทล์ 90 (นาที)", "90th percentile (min)", 12, MIN), ("นานที่สุด (นาที)", "Slowest (min)", 11, MIN),
+    ]
+    rows = [[x["code"], x["name_th"], x["role"], x["standard"], duration_th(x["standard"]), x["cases"], x["within"],
+             None if x["pct"] is None else x["pct"] / 100, x["median"], x["p90"], x["max"]] for x in s["substeps"]]
+    end_row = w.table(ws, 3, cols, rows)
+    w.page(ws, 3)
+    ch = _bar_chart(f"ร้อยละภายในมาตรฐานเวลา รายขั้นตอนย่อย (% within standard) {period_th}", "ร้อยละ (%)", "ขั้นตอนย่อย (sub-step)")
+    ch.add_data(Reference(ws, min_col=8, min_row=4, max_row=end_row - 1), titles_from_data=False)
+    ch.set_categories(Reference(ws, min_col=1, min_row=4, max_row=end_row - 1))
+    ch.legend = None
+    ch.y_axis.scaling.min = 0
+    ch.y_axis.scaling.max = 1
+    ch.y_axis.number_format = "0%"
+    ws.add_chart(ch, f"B{end_row + 2}")
+
+    # By step ------------------------------------------------------------------------------
+    ws = w.sheet("รายขั้นตอนหลัก", f"ผลการปฏิบัติงานรายขั้นตอนหลัก (by step) — {period_th}")
+    cols = [
+        ("ขั้นตอน", "Step", 8, None), ("ชื่อขั้นตอน", "Step name", 50, None), ("มาตรฐานรวม (นาที)", "Standard (min)", 12, "#,##0"),
+        ("มาตรฐาน", "Standard", 11, None), ("จำนวนครั้งที่ผ่าน", "Passes completed", 11, "#,##0"),
+        ("ภายในมาตรฐาน", "Within standard", 11, "#,##0"), ("ร้อยละภายในมาตรฐาน", "% within standard", 12, PCT),
+        ("มัธยฐาน (นาที)", "Median (min)", 11, MIN), ("เปอร์เซ็นไทล์ 90 (นาที)", "90th percentile (min)", 12, MIN),
+        ("นานที่สุด (นาที)", "Slowest (min)", 11, MIN),
+    ]
+    rows = [[x["step"], x["name_th"], x["standard"], duration_th(x["standard"]), x["cases"], x["within"],
+             None if x["pct"] is None else x["pct"] / 100, x["median"], x["p90"], x["max"]] for x in s["steps"]]
+    r = w.table(ws, 3, cols, rows)
+    c = ws.cell(row=r + 1, column=1, value="การผ่านขั้นตอนหนึ่งครั้ง = ขั้นตอนย่อยของขั้นตอนนั้นในรอบการส่งกลับเดียวกัน / one pass = the step's sub-steps in one send-back round")
+    c.font = w.small
+    w.page(ws, 3)
+
+    # By officer ---------------------------------------------------------------------------
+    ws = w.sheet("รายเจ้าหน้าที่", f"ผลการปฏิบัติงานรายเจ้าหน้าที่ผู้รับผิดชอบ (by officer) — {period_th}")
+    cols = [
+        ("เจ้าหน้าที่", "Officer", 28, None), ("จำนวนเรื่อง", "Items", 10, "#,##0"), ("ขั้นตอนที่เสร็จ (ครั้ง)", "Cases", 11, "#,##0"),
+        ("ภายในมาตรฐาน", "Within standard", 11, "#,##0"), ("ร้อยละภายในมาตรฐาน", "% within standard", 12, PCT),
+        ("มัธยฐาน (นาที)", "Median (min)", 11, MIN), ("เปอร์เซ็นไทล์ 90 (นาที)", "90th percentile (min)", 12, MIN),
+        ("นานที่สุด (นาที)", "Slowest (min)", 11, MIN), ("ค้าง ณ สิ้นรอบ", "Open at end", 10, "#,##0"),
+        ("เกินกำหนด ณ สิ้นรอบ", "Overdue at end", 11, "#,##0"), ("ถูกส่งกลับ (ครั้ง)", "Sent back", 10, "#,##0"),
+    ]
+    rows = [[x["officer"], x["items"], x["cases"], x["within"], None if x["pct"] is None else x["pct"] / 100,
+             x["median"], x["p90"], x["max"], x["open"], x["overdue"], x["sendbacks"]] for x in s["officers"]]
+    r = w.table(ws, 3, cols, rows)
+    ws.cell(row=r + 1, column=1, value="นับเฉพาะขั้นตอนย่อยที่ผู้รับผิดชอบคือเจ้าหน้าที่ วท. ที่รับผิดชอบ / only the sub-steps the officer in charge is responsible for").font = w.small
+    w.page(ws, 3)
+
+    # Send-backs ---------------------------------------------------------------------------
+    ws = w.sheet("การส่งกลับ", f"การส่งกลับแก้ไข (send-backs) — {period_th}")
+    cols = [
+        ("เลขทะเบียนรับ", "Item", 13, None), ("เรื่อง", "Subject", 50, None), ("ขั้นตอน", "At sub-step", 9, None),
+        ("เมื่อ", "When", 18, bk.DATETIME_FORMAT), ("โดย", "By", 22, None), ("เหตุผล", "Reason", 36, None),
+        ("รอบที่", "Round", 8, "#,##0"), ("เจ้าหน้าที่", "Officer", 24, None),
+    ]
+    rows = [[x["item"], x["subject"], x["substep"], x["at"], x["by"], x["note"], x["round"], x["officer"]] for x in s["sendbacks"]]
+    r = w.table(ws, 3, cols, rows)
+    r += 1
+    ws.cell(row=r, column=1, value="เรื่องที่เสร็จในรอบ จำแนกตามจำนวนครั้งที่ถูกส่งกลับ / completed items by number of send-backs").font = w.bold
+    w.table(ws, r + 1, [("ส่งกลับ (ครั้ง)", "Send-backs", 13, "#,##0"), ("จำนวนเรื่อง", "Items", 50, "#,##0")],
+            [[k, v] for k, v in s["rounds_completed"].items()])
+    w.page(ws, 3)
+
+    # Open at the end ------------------------------------------------------------------------
+    ws = w.sheet("ค้างดำเนินการ", f"เรื่องค้างดำเนินการ ณ {as_of(s)} — open and overdue")
+    cols = [
+        ("เลขทะเบียนรับ", "Item", 13, None), ("เรื่อง", "Subject", 44, None), ("จาก", "From", 26, None),
+        ("ขั้นตอน", "Sub-step", 9, None), ("เริ่มขั้นตอน", "Started", 18, bk.DATETIME_FORMAT),
+        ("ใช้เวลา (นาที)", "Worked (min)", 11, MIN), ("มาตรฐาน (นาที)", "Standard (min)", 11, "#,##0"),
+        ("เกิน (นาที)", "Late by (min)", 11, MIN), ("สถานะ", "Status", 18, None), ("เจ้าหน้าที่", "Officer", 24, None),
+        ("ส่งกลับ (ครั้ง)", "Round", 8, "#,##0"), ("กำหนดตอบ", "Reply by", 13, bk.DATE_FORMAT),
+    ]
+    rows = [[x["item"], x["subject"], x["sender"], x["substep"], x["started"], x["worked"], x["standard"], x["late"],
+             STATUS_WORDS[x["status"]], x["officer"], x["round"], x["reply_by"]] for x in s["open"]]
+    w.table(ws, 3, cols, rows)
+    w.page(ws, 3)
+
+    # By month ---------------------------------------------------------------------------
+    ws = w.sheet("รายเดือน", f"จำนวนหนังสือรายเดือน (letters per month) — {period_th}")
+    cols = [("เดือน", "Month", 14, None), ("รับ", "Received", 12, "#,##0"), ("เสร็จ", "Completed", 12, "#,##0")]
+    rows = [[_month_label(x["month"]), x["received"], x["completed"]] for x in s["months"]]
+    end_row = w.table(ws, 3, cols, rows)
+    ch = _bar_chart(f"จำนวนหนังสือรายเดือน (letters per month) {period_th}", "จำนวน (letters)", "เดือน (month)")
+    ch.add_data(Reference(ws, min_col=2, max_col=3, min_row=3, max_row=end_row - 1), titles_from_data=True)
+    ch.set_categories(Reference(ws, min_col=1, min_row=4, max_row=end_row - 1))
+    ch.y_axis.scaling.min = 0
+    ws.add_chart(ch, "E3")
+    w.page(ws, 3)
+
+    # The two appendix forms ---------------------------------------------------------------
+    fill_form_sheets(wb, book.process, info)
+    wb.active = 0
+    wb.properties.creator = "xlflow"
+    wb.properties.title = f"ผลการติดตามประเมินผล รอบ {rm} เดือน ปีงบประมาณ {fy}"
+    wb.properties.created = made_at.replace(tzinfo=None)
+    return wb
+
+
+def evaluate(book_path: Path, fiscal_year: int, round_months: int, output: Path, now: datetime | None = None,
+             progress: bool | None = None) -> Path:
+    """``xlflow evaluate``: read the register, compute the round, write a new workbook at ``output``.
+
+    ``now`` (default: the present, Bangkok time) is when the workbook is made and the latest
+    moment the figures can stand at. The register is only read.
+    """
+    book_path, output = Path(book_path), Path(output)
+    if output.suffix.lower() != ".xlsx":
+        raise WorkbookError(f"{output.name}: the evaluation workbook must be an .xlsx file — give a name ending in .xlsx")
+    if output.resolve() == book_path.resolve():
+        raise WorkbookError(f"{output}: this is the register itself — give another file name for the evaluation (-o)")
+    if not output.parent.exists():
+        raise WorkbookError(f"{output.parent}: no such folder — create it first, or give another -o")
+    now = local(now) if now is not None else local(datetime.now(BKK))
+    b = bk.load(book_path)
+    summary = summarize(b, fiscal_year, round_months, now, progress=progress)
+    wb = write_workbook(summary, b, book_path, now)
+    bk.refuse_if_open(output)
+    tmp = output.with_name(f".~xlflow-tmp-{os.getpid()}-{output.name}")
+    try:
+        wb.save(tmp)
+        os.replace(tmp, output)
+    except OSError as e:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise WorkbookError(f"{output.name}: the evaluation could not be saved ({e.strerror or e}) — check that the folder is writable and the disk not full") from None
+    return output

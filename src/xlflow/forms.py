@@ -1,0 +1,476 @@
+"""The manual's two appendix forms, filled from the Process sheet, printable on A4.
+
+Why: PMQA category 6 asks for แบบฟอร์มการออกแบบกระบวนการ (the process-design form) and
+แบบฟอร์มขั้นตอนการปฏิบัติงาน (the work-step form). Both are generated from the one source of
+the process — the register's Process sheet as the office has edited it — so a changed time
+standard or role is in the forms the next time they are filled, and they cannot drift.
+Their header fields (process name, strategic issue, mission, customer and stakeholder
+needs, key indicators, key constraints, prepared by, unit) are read from the register's
+info sheet (ข้อมูลกระบวนการ), where the office edits them; an empty field falls back to the
+manual's sections 1, 2 and 7 (``data/process.toml``, ``[forms]``).
+
+Layout follows the manual's appendix: landscape A4, margins, the table's header row
+repeated on every printed page, fit to the page width, TH Sarabun New, and under the design
+form the legend of the flow-chart symbols. The flow chart is written as text with Unicode
+shapes (see :data:`SYMBOLS`).
+
+>>> from openpyxl import Workbook
+>>> wb = Workbook()
+>>> fill_form_sheets(wb, Process.default(), {})
+>>> wb["แบบฟอร์มการออกแบบกระบวนการ"]["A1"].value
+'แบบฟอร์มการออกแบบกระบวนการ'
+
+openpyxl is used here: this is an adapter module, not a domain one.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import unicodedata
+from pathlib import Path
+
+from . import book as bk
+from . import schema
+from .process import END, Process
+from .schema import INFO_FIELDS, SHEETS
+from .thaidate import to_thai_digits
+
+#: The flow-chart symbols of the manual's appendix and their Thai labels (the appendix's
+#: wording). The start/end terminator is a rounded rectangle; U+2B2D (⬭) would be the
+#: oval, but no font that LibreOffice or a stock Linux install carries has it, and it prints
+#: as an empty box, so the rounded square ▢ (U+25A2, in DejaVu Sans and Segoe UI Symbol)
+#: stands for it.
+SYMBOLS: tuple[tuple[str, str, str], ...] = (
+    ("terminal", "▢", "จุดเริ่มต้นและสิ้นสุดของกระบวนการ"),
+    ("activity", "▭", "กิจกรรมและการปฏิบัติงาน"),
+    ("decision", "◇", "การตัดสินใจ"),
+    ("direction", "→", "ทิศทาง/การเคลื่อนไหวของงาน"),
+    ("connector", "○", "จุดเชื่อมต่อระหว่างขั้นตอน (เช่น การเขียนกระบวนการไม่สามารถจบได้ภายใน ๑ หน้า)"),
+)
+SYM = {k: s for k, s, _ in SYMBOLS}
+
+#: Defaults of the header fields: the info sheet's key → the process table's value.
+_DEFAULT_KEYS = {
+    "strategy": "strategy_th",
+    "mission": "mission_th",
+    "needs": "needs_th",
+    "indicators": "indicators_th",
+    "constraints": "constraints_th",
+    "prepared_by": "prepared_by_th",
+    "unit": "unit_th",
+}
+
+DESIGN_COLUMNS = (
+    ("ลำดับที่", 7),
+    ("ผังกระบวนการ", 24),
+    ("ระยะเวลา", 11),
+    ("งบประมาณ", 10),
+    ("รายละเอียดของงาน", 48),
+    ("มาตรฐานคุณภาพงาน", 40),
+    ("ผู้รับผิดชอบ/หน่วยงาน", 28),
+)
+STEPS_COLUMNS = (
+    ("ลำดับ", 6),
+    ("ขั้นตอนการปฏิบัติงาน", 24),
+    ("รายละเอียดวิธีการปฏิบัติงาน", 42),
+    ("ผู้รับผิดชอบ", 24),
+    ("ตัวชี้วัด", 34),
+    ("ระยะเวลา", 10),
+    ("แบบฟอร์ม", 17),
+    ("เอกสารอ้างอิง", 26),
+)
+DESIGN_HEADER = ("process_name", "strategy", "mission", "needs", "indicators", "constraints")
+STEPS_HEADER = ("prepared_by", "unit", "process_name")
+
+BODY_PT = 14
+LINE_PT = 22.0  # one line of 14 pt TH Sarabun New (or its stand-in Laksaman; symbols from DejaVu Sans), with leading
+
+
+# -- words -------------------------------------------------------------------------------------
+def duration_th(minutes: float) -> str:
+    """Working minutes in the manual's Thai units: ``50 นาที``, ``3 ชม.``, ``1 ชม. 30 นาที``."""
+    m = int(round(minutes))
+    h, rest = divmod(m, 60)
+    if not h:
+        return f"{rest} นาที"
+    return f"{h} ชม." + (f" {rest} นาที" if rest else "")
+
+
+def form_fields(process: Process, info: dict) -> dict[str, str]:
+    """The header fields of both forms: the info sheet's value, or the manual's default."""
+    fd = process.form_defaults
+    out = {}
+    for key, _label in INFO_FIELDS:
+        given = str(info.get(key) or "").strip()
+        if given:
+            out[key] = given
+        elif key == "process_name":
+            out[key] = process.meta.get("name_th", "")
+        else:
+            out[key] = fd.get(_DEFAULT_KEYS.get(key, ""), "")
+    return out
+
+
+def flow_lines(process: Process, step: int) -> list[str]:
+    """The flow chart of one step as text: each sub-step with its shape, the decision with
+    where approval and rejection go, and the start and end of the process."""
+    subs = [s for s in process if s.step == step]
+    lines: list[str] = []
+    codes = [s.code for s in process]
+    if subs and subs[0].code == process.first.code:
+        lines.append(f"{SYM['terminal']} เริ่มต้น")
+    for i, s in enumerate(subs):
+        arrow = f"{SYM['direction']} " if lines else ""
+        if s.is_decision:
+            lines.append(f"{arrow}{SYM['decision']} {s.code} ผู้พิจารณา")
+            lines.append(f"   เห็นชอบ {SYM['direction']} {s.next if s.next != END else 'สิ้นสุด'}")
+            lines.append(f"   ไม่เห็นชอบ {SYM['direction']} {s.reject_to}")
+        else:
+            lines.append(f"{arrow}{SYM['activity']} {s.code}")
+        follows_in_order = s.next != END and codes.index(s.code) + 1 < len(codes) and codes[codes.index(s.code) + 1] == s.next
+        if s.next == END:
+            lines.append(f"{SYM['direction']} {SYM['terminal']} สิ้นสุด")
+        elif i == len(subs) - 1 and follows_in_order and not s.is_decision:
+            lines.append(f"{SYM['direction']} {s.next}")
+    return lines
+
+
+def _step_name(process: Process, step: int) -> str:
+    st = process.step(step)
+    return st.name_th if st else f"ขั้นตอนที่ {step}"
+
+
+def _steps(process: Process) -> list[int]:
+    out: list[int] = []
+    for s in process:
+        if s.step not in out:
+            out.append(s.step)
+    return out
+
+
+# -- sheets --------------------------------------------------------------------------------------
+def _styles():
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    thin = Side(style="thin", color="000000")
+    return {
+        "title": Font(name=bk.FONT, size=18, bold=True),
+        "head": Font(name=bk.FONT, size=BODY_PT, bold=True),
+        "body": Font(name=bk.FONT, size=BODY_PT),
+        "small": Font(name=bk.FONT, size=12, italic=True),
+        "fill": PatternFill("solid", fgColor="D9E1F2"),
+        "box": Border(left=thin, right=thin, top=thin, bottom=thin),
+        "sides": Border(left=thin, right=thin),
+        "top": Border(left=thin, right=thin, top=thin),
+        "bottom": Border(left=thin, right=thin, bottom=thin),
+        "wrap": Alignment(wrap_text=True, vertical="top"),
+        "center": Alignment(wrap_text=True, vertical="center", horizontal="center"),
+        "topcenter": Alignment(wrap_text=True, vertical="top", horizontal="center"),
+    }
+
+
+def _text_width(s: str) -> int:
+    """Columns a line needs: Thai vowel and tone marks above or below take no width."""
+    return sum(1 for ch in s if not unicodedata.combining(ch) and unicodedata.category(ch) != "Mn")
+
+
+def _lines_needed(text: str, width: float) -> int:
+    per_line = max(1.0, width * 0.82)  # measured: LibreOffice fits ~0.88 base characters of 14 pt TH Sarabun New per width unit; words do not split
+    return sum(max(1, math.ceil(_text_width(part) / per_line)) for part in _shown(text).split("\n"))
+
+
+def _shown(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:,.1f}"
+    return str(v)
+
+
+def fit_height(ws, row: int, cells: list[tuple[object, float]], line_pt: float = LINE_PT) -> None:
+    """Set a row's height for its tallest wrapped cell, from ``(text, column width)`` pairs.
+
+    Neither LibreOffice nor Excel re-measures a wrapped row of a generated file when it
+    opens it, so the height is estimated here from the text and written.
+    """
+    n = max((_lines_needed(t, w) for t, w in cells if t not in (None, "")), default=1)
+    ws.row_dimensions[row].height = round(n * line_pt + 6, 1)
+
+
+_fit_height = fit_height
+
+
+def _fresh_sheet(wb, code: str):
+    """The form sheet emptied: the old one (if any) is replaced at the same place."""
+    title = SHEETS[code]
+    idx = None
+    if title in wb.sheetnames:
+        old = wb[title]
+        idx = wb.index(old)
+        wb.remove(old)
+    return wb.create_sheet(title, idx)
+
+
+def _page_setup(ws, last_col: str, last_row: int, title_row: int) -> None:
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages down as it takes
+    ws.page_margins.left = 0.7
+    ws.page_margins.right = 0.5
+    ws.page_margins.top = 0.6
+    ws.page_margins.bottom = 0.6
+    ws.page_margins.header = 0.3
+    ws.page_margins.footer = 0.3
+    ws.print_options.horizontalCentered = True
+    ws.print_title_rows = f"{title_row}:{title_row}"
+    ws.print_area = f"A1:{last_col}{last_row}"
+    ws.oddFooter.center.text = "หน้า &P / &N"
+    ws.oddFooter.center.font = f"{bk.FONT},Regular"
+    ws.oddFooter.center.size = 12
+    ws.sheet_view.zoomScale = 90
+    ws.sheet_view.showGridLines = False
+
+
+def _header_block(ws, st, fields: dict[str, str], keys: tuple[str, ...], first_row: int, label_cols: int, ncols: int, widths: list[float]) -> int:
+    labels = dict(INFO_FIELDS)
+    r = first_row
+    from openpyxl.utils import get_column_letter
+
+    label_w = sum(widths[:label_cols])
+    value_w = sum(widths[label_cols:ncols])
+    for key in keys:
+        lab = ws.cell(row=r, column=1, value=labels[key])
+        lab.font, lab.alignment = st["head"], st["wrap"]
+        val = ws.cell(row=r, column=label_cols + 1)
+        bk.set_text(val, fields.get(key, ""))
+        val.font, val.alignment = st["body"], st["wrap"]
+        if label_cols > 1:
+            ws.merge_cells(f"A{r}:{get_column_letter(label_cols)}{r}")
+        ws.merge_cells(f"{get_column_letter(label_cols + 1)}{r}:{get_column_letter(ncols)}{r}")
+        _fit_height(ws, r, [(labels[key], label_w), (fields.get(key, ""), value_w)])
+        r += 1
+    return r
+
+
+def _table_header(ws, st, row: int, columns) -> None:
+    from openpyxl.utils import get_column_letter
+
+    for i, (name, width) in enumerate(columns, start=1):
+        c = ws.cell(row=row, column=i, value=name)
+        c.font, c.fill, c.border, c.alignment = st["head"], st["fill"], st["box"], st["center"]
+        ws.column_dimensions[get_column_letter(i)].width = width
+    _fit_height(ws, row, [(n, w) for n, w in columns])
+
+
+def fill_design(ws, process: Process, fields: dict[str, str]) -> None:
+    """แบบฟอร์มการออกแบบกระบวนการ on ``ws`` (an empty sheet): one row per main step."""
+    from openpyxl.utils import get_column_letter
+
+    st = _styles()
+    cols = DESIGN_COLUMNS
+    widths = [w for _, w in cols]
+    n = len(cols)
+    last = get_column_letter(n)
+    t = ws.cell(row=1, column=1, value=SHEETS["form_design"])
+    t.font, t.alignment = st["title"], st["center"]
+    ws.merge_cells(f"A1:{last}1")
+    ws.row_dimensions[1].height = 30
+    r = _header_block(ws, st, fields, DESIGN_HEADER, 2, 2, n, widths)
+    r += 1
+    head_row = r
+    _table_header(ws, st, head_row, cols)
+    r += 1
+    for step in _steps(process):
+        subs = [s for s in process if s.step == step]
+        values = [
+            to_thai_digits(str(step)),
+            "\n".join(flow_lines(process, step)),
+            duration_th(sum(s.standard for s in subs)),
+            "-",
+            "\n".join([_step_name(process, step), *(f"{s.code} {s.name_th}" for s in subs)]),
+            "\n".join(f"{s.code} {s.indicator or '-'} (ภายใน {duration_th(s.standard)})" for s in subs),
+            "\n".join(f"{s.code} {s.role}" for s in subs),
+        ]
+        for i, v in enumerate(values, start=1):
+            c = ws.cell(row=r, column=i)
+            bk.set_text(c, v)
+            c.font, c.border = st["body"], st["box"]
+            c.alignment = st["topcenter"] if i in (1, 3, 4) else st["wrap"]
+        ws.cell(row=r, column=5).font = st["body"]
+        _fit_height(ws, r, list(zip(values, widths)))
+        r += 1
+    # Where the flow chart of the manual gives other times than the sub-steps add up to.
+    notes = []
+    for step_no, minutes in sorted(process.flowchart.get("step_minutes", {}).items(), key=lambda kv: int(kv[0])):
+        total = sum(s.standard for s in process if s.step == int(step_no))
+        if total != minutes:
+            notes.append(f"ขั้นตอนที่ {to_thai_digits(step_no)} ผังกระบวนการระบุ {duration_th(minutes)}")
+    note = (
+        "หมายเหตุ: ระยะเวลา = ผลรวมมาตรฐานเวลาของขั้นตอนย่อย (แผ่นงาน ขั้นตอนการปฏิบัติงาน)"
+        + (" — คู่มือ หัวข้อ ๕ " + "; ".join(notes) if notes else "")
+    )
+    r += 1
+    c = ws.cell(row=r, column=1, value=note)
+    c.font, c.alignment = st["small"], st["wrap"]
+    ws.merge_cells(f"A{r}:{last}{r}")
+    _fit_height(ws, r, [(note, sum(widths))])
+    r += 2
+    c = ws.cell(row=r, column=1, value="สัญลักษณ์ในผังกระบวนการ")
+    c.font = st["head"]
+    ws.merge_cells(f"A{r}:{last}{r}")
+    r += 1
+    for _key, sym, label in SYMBOLS:
+        s = ws.cell(row=r, column=1, value=sym)
+        s.font, s.alignment = st["head"], st["topcenter"]
+        lab = ws.cell(row=r, column=2, value=label)
+        lab.font, lab.alignment = st["body"], st["wrap"]
+        ws.merge_cells(f"B{r}:{get_column_letter(5)}{r}")
+        _fit_height(ws, r, [(label, sum(widths[1:5]))])
+        r += 1
+    _page_setup(ws, last, r - 1, head_row)
+
+
+def fill_steps(ws, process: Process, fields: dict[str, str]) -> None:
+    """แบบฟอร์มขั้นตอนการปฏิบัติงาน on ``ws`` (an empty sheet): one row per sub-step, the main
+    step's number and name on its first sub-step."""
+    from openpyxl.utils import get_column_letter
+
+    st = _styles()
+    cols = STEPS_COLUMNS
+    widths = [w for _, w in cols]
+    n = len(cols)
+    last = get_column_letter(n)
+    t = ws.cell(row=1, column=1, value=SHEETS["form_steps"])
+    t.font, t.alignment = st["title"], st["center"]
+    ws.merge_cells(f"A1:{last}1")
+    ws.row_dimensions[1].height = 30
+    r = _header_block(ws, st, fields, STEPS_HEADER, 2, 2, n, widths)
+    r += 1
+    head_row = r
+    _table_header(ws, st, head_row, cols)
+    r += 1
+    for step in _steps(process):
+        subs = [s for s in process if s.step == step]
+        for k, s in enumerate(subs):
+            first, final = k == 0, k == len(subs) - 1
+            values = [
+                str(step) if first else "",
+                _step_name(process, step) if first else "",
+                f"{s.code} {s.name_th}",
+                s.role,
+                s.indicator or "-",
+                duration_th(s.standard),
+                s.form or "-",
+                s.reference or "-",
+            ]
+            for i, v in enumerate(values, start=1):
+                c = ws.cell(row=r, column=i)
+                bk.set_text(c, v)
+                c.font = st["body"]
+                c.alignment = st["topcenter"] if i in (1, 6) else st["wrap"]
+                if i <= 2:  # the main step's cells read as one box over its sub-steps
+                    c.border = st["box"] if first and final else st["top"] if first else st["bottom"] if final else st["sides"]
+                else:
+                    c.border = st["box"]
+            _fit_height(ws, r, list(zip(values, widths)))
+            r += 1
+    _page_setup(ws, last, r - 1, head_row)
+
+
+def fill_form_sheets(wb, process: Process, info: dict) -> None:
+    """Fill the two appendix form sheets of an openpyxl workbook (made if missing, emptied
+    and rewritten if present) from ``process`` and the header fields in ``info``.
+
+    Used by ``xlflow forms`` on the register, by the evaluation workbook and by the
+    ribbon's "Fill forms" button. Text from the register is stored as text, never as a
+    formula.
+    """
+    fields = form_fields(process, info)
+    fill_design(_fresh_sheet(wb, "form_design"), process, fields)
+    fill_steps(_fresh_sheet(wb, "form_steps"), process, fields)
+
+
+# -- the register's forms --------------------------------------------------------------------
+def _rows(ws) -> list[list]:
+    return [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def read_process_and_info(wb, path: Path | None = None) -> tuple[Process, dict[str, str]]:
+    """The Process sheet (as the office edited it) and the info sheet of a loaded workbook."""
+    from .errors import WorkbookError
+
+    name = SHEETS["process"]
+    if name not in wb.sheetnames:
+        raise WorkbookError(
+            f'{Path(path).name if path else "the workbook"}: the sheet "{name}" is missing — '
+            f"the forms are made from it; copy it from a fresh register made by xlflow init"
+        )
+    process = Process.from_rows(schema.read_process_rows(_rows(wb[name])), sheet=name)
+    info: dict[str, str] = {}
+    if SHEETS["info"] in wb.sheetnames:
+        for row in _rows(wb[SHEETS["info"]])[1:]:
+            if row and row[0] not in (None, ""):
+                info[str(row[0]).strip()] = "" if len(row) < 3 or row[2] is None else str(row[2])
+    return process, info
+
+
+def forms_only_workbook(process: Process, info: dict, which: str):
+    """A new workbook holding only one form sheet (``form_design`` or ``form_steps``), for PDF."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    blank = wb.active
+    fill_form_sheets(wb, process, info)
+    wb.remove(blank)
+    for code in ("form_design", "form_steps"):
+        if code != which:
+            wb.remove(wb[SHEETS[code]])
+    wb.active = 0
+    return wb
+
+
+def write_forms(book_path: Path, pdf_dir: Path | None = None) -> list[Path]:
+    """``xlflow forms``: fill the register's two form sheets; with ``pdf_dir``, also one PDF
+    per form (made by LibreOffice from a temporary copy holding only that form).
+
+    The register is written the safe way (refused while open in Excel, one xlflow writer at
+    a time, saved atomically with a backup). Returns the files written: the register, then
+    the PDFs.
+    """
+    book_path = Path(book_path)
+    bk.check_readable(book_path)
+    bk.refuse_if_open(book_path)
+    with bk.writer_lock(book_path):
+        wb = bk.open_for_write(book_path)
+        bk.refuse_formula_loss(wb)
+        process, info = read_process_and_info(wb, book_path)
+        fill_form_sheets(wb, process, info)
+        bk.save_atomic(wb, book_path)
+    written = [book_path]
+    if pdf_dir is not None:
+        written += render_forms_pdf(process, info, Path(pdf_dir))
+    return written
+
+
+def render_forms_pdf(process: Process, info: dict, pdf_dir: Path) -> list[Path]:
+    """One PDF per form in ``pdf_dir``, named after the form, in one LibreOffice run."""
+    from .render import to_pdf
+
+    pdf_dir = Path(pdf_dir)
+    with tempfile.TemporaryDirectory(prefix="xlflow-forms-") as tmp:
+        srcs = []
+        for code in ("form_design", "form_steps"):
+            p = Path(tmp) / f"{code}.xlsx"  # ASCII names for LibreOffice; renamed below
+            forms_only_workbook(process, info, code).save(p)
+            srcs.append(p)
+        made = to_pdf(srcs, Path(tmp) / "pdf")
+        out = []
+        pdf_dir.mkdir(parents=True, exist_ok=True)
+        for code, pdf in zip(("form_design", "form_steps"), made):
+            target = pdf_dir / f"{SHEETS[code]}.pdf"
+            target.write_bytes(pdf.read_bytes())
+            out.append(target)
+    return out
