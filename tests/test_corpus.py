@@ -36,7 +36,15 @@ COMMANDS: dict[str, list[str]] = {
     "refresh": ["refresh", "{f}", "--now", NOW],
 }
 COMMANDS = {k: v for k, v in COMMANDS.items() if k in main.commands}
-WRITES = ("register", "advance", "assign", "refresh")
+#: Commands of the PMQA output, run on every case too once they exist: ``forms`` writes
+#: into the register; ``evaluate`` reads it and writes a new workbook beside it.
+EXTRA: dict[str, list[str]] = {
+    "forms": ["forms", "{f}"],
+    "evaluate": ["evaluate", "{f}", "--fiscal-year", "2570", "--round", "6", "--now", NOW],
+}
+EXTRA = {k: v for k, v in EXTRA.items() if k in main.commands}
+WRITES = ("register", "advance", "assign", "refresh", "forms")
+EVALUATION = "Evaluation_FY2570_round6.xlsx"
 
 #: What each command prints when the register works (the base register: 1/2569 at 1.3, 2/2569 and 3/2569 at 1.2).
 OK = {
@@ -49,6 +57,8 @@ OK = {
     "advance": "1/2569  1.4",
     "assign": "2/2569  1.2",
     "refresh": "refreshed 3 item(s)",
+    "forms": "filled the forms in",
+    "evaluate": f"{EVALUATION}\n",
 }
 
 
@@ -261,6 +271,25 @@ EXPECT: dict[str, dict] = {
     "thai_path": fine(),
 }
 
+# forms needs only the Process and info sheets: it works on a register whose other sheets are
+# broken, and is refused like any write where the file or the Process sheet is. evaluate
+# reads like list (a bad row is left out of the figures) and is refused where list is.
+FORMS_REFUSED = {"zero_byte", "truncated", "text_file", "docx_zip", "broken_xml", "password", "xls_renamed", "ods_renamed", "folder",
+                 "missing_file", "process_loop", "process_unknown_next", "process_standard_text", "process_missing_column",
+                 "open_in_excel", "open_in_libreoffice", "read_only"}
+for _name, _e in EXPECT.items():
+    if "forms" in EXTRA:
+        _e["forms"] = _e["register"] if _name in FORMS_REFUSED else (0, OK["forms"])
+    if "evaluate" in EXTRA:
+        _e["evaluate"] = _e["list"] if _e["list"][0] == 1 else (0, OK["evaluate"])
+if "forms" in EXTRA:
+    for _name in ("formula_received", "formula_subject"):
+        EXPECT[_name]["forms"] = EXPECT[_name]["register"]
+    for _name, _cell in (("ref_error_received", f'{REG}!B3: "=#REF!+1"'), ("ref_error_log", f'{LOG}!E3: "=#REF!"'), ("ref_error_calendar", f'{CAL}!A3: "=#REF!"')):
+        EXPECT[_name]["forms"] = (1, f"Error: {_cell} is a formula where a value belongs — type the value itself "
+                                     "(nothing was written: saving would drop the value Excel calculated there)")
+    EXPECT["sheet_missing_process"]["forms"] = (1, f'Error: sheet_missing_process.xlsx: the sheet "{PROC}" is missing — the forms are made from it')
+
 #: The values a case that must work has to read (not merely "no error").
 VALUES = {
     "date_text_be": lambda b: b.letters["2/2569"].received_at == datetime(2026, 11, 25, 9, 7),
@@ -327,7 +356,7 @@ def test_every_command_works_or_names_the_cell_and_the_fix_and_changes_nothing(c
     h.TALLY["corpus cases"] += 1
     h.TALLY["broken inputs"] += 1
     wrong: list[str] = []
-    for cmd, argv in COMMANDS.items():
+    for cmd, argv in {**COMMANDS, **EXTRA}.items():
         f = h.stage(case.path, root, tmp_path / cmd)
         before_file, before_folder = h.sha256(f), h.folder_state(f.parent)
         try:
@@ -347,12 +376,19 @@ def test_every_command_works_or_names_the_cell_and_the_fix_and_changes_nothing(c
             h.TALLY["messages asserted"] += 1
             if frag not in out:
                 wrong.append(f"{cmd}: expected {frag!r}\n  in: {out!r}")
-        changed = h.folder_state(f.parent) != before_folder
+        after_folder = h.folder_state(f.parent)
+        if cmd == "evaluate" and code == 0:  # a new workbook beside the register, nothing else
+            made = str((f.parent / EVALUATION).relative_to(f.parent))
+            if made not in after_folder:
+                wrong.append(f"{cmd}: no {EVALUATION}")
+            after_folder = {k: v for k, v in after_folder.items() if k != made}
+        changed = after_folder != before_folder
         if cmd in WRITES and code == 0:
             if not changed:
                 wrong.append(f"{cmd}: said it worked but wrote nothing")
+            if before_book is None:  # forms on a register whose other sheets cannot be read
+                continue
             after = bk.load(f)
-            assert before_book is not None
             old = [e.hash for e in before_book.log]
             if [e.hash for e in after.log][: len(old)] != old:
                 wrong.append(f"{cmd}: old Log rows changed")

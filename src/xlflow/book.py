@@ -337,11 +337,37 @@ def save_atomic(wb, path: Path) -> None:
         raise WorkbookError(f"{path.name}: the file could not be saved ({e.strerror or e}) — nothing was changed") from None
 
 
+def refuse_formula_loss(wb) -> None:
+    """Refuse to save a workbook with a formula where xlflow reads a value.
+
+    openpyxl saves a formula without the value Excel calculated for it, so after the save
+    the cell would read as empty (a letter would drop out of the register without a word).
+    """
+    tables = (("register", schema.REGISTER_COLUMNS), ("log", schema.LOG_COLUMNS), ("calendar", schema.CALENDAR_COLUMNS), ("people", schema.PEOPLE_COLUMNS))
+    for code, columns in tables:
+        name = SHEETS[code]
+        if name not in wb.sheetnames:
+            continue
+        ws = wb[name]
+        try:
+            hm = schema.header_map(name, [c.value for c in ws[1]], columns)
+        except XlflowError:
+            continue
+        read = {hm[c.field] + 1 for c in columns if c.field in hm and c.kind != "formula" and not (code == "register" and c.derived)}
+        for row in ws.iter_rows(min_row=2):
+            for c in row:
+                if c.data_type == "f" and c.column in read:
+                    raise WorkbookError(f'{name}!{c.coordinate}: "{c.value}" is a formula where a value belongs — type the value itself '
+                                        f"(nothing was written: saving would drop the value Excel calculated there)")
+
+
 def open_for_write(path: Path):
-    """Load the workbook with openpyxl for an edit (after the readability checks)."""
+    """Load the workbook with openpyxl for an edit (after the readability checks; a file
+    marked read-only is refused here, so every writer — actions, forms — refuses it)."""
     import openpyxl
 
     check_readable(path)
+    refuse_if_read_only(path)
     try:
         return openpyxl.load_workbook(path, rich_text=False)
     except Exception as e:
