@@ -1,0 +1,643 @@
+"""The ribbon's buttons: one function per button of the xlflow add-in (``xlflow.xlam``).
+
+Each button runs a VBA Sub of ``addin/xlflow.bas`` that calls xlwings, e.g.
+``RunPython "import xlflow.macros; xlflow.macros.advance()"``. The function here is the
+thin door of DESIGN.md: it reads the sheets it needs once from the workbook the clerk is
+looking at (``xw.Book.caller()``), hands their values to the same core as the command line
+(:func:`xlflow.book.parse` and the planners of :mod:`xlflow.service`) and writes what the
+core planned back once per sheet: the new Log rows as one block below the last Log row
+(hash-chained), the Register rows that changed as one block per run of adjacent rows, with
+the Status formula of :func:`xlflow.book.status_formula`. It holds no process rule.
+
+What the clerk does (docs/excel-office-guide.md says it for the office):
+
+* **Register letter** -- type the letter (เรื่อง at least; ที่, ลงวันที่, จาก, ถึง,
+  ชั้นความเร็ว ... as known; วันเวลาที่รับ only when it arrived earlier than now) into
+  the empty row just below the table, keep a cell of that row selected, click. xlflow
+  gives the row its registration number, the receipt stamp and the workflow columns.
+* **Advance / Approve / Send back / Resume / Undo** -- select a cell in the row of each
+  letter (several rows at once is fine), click.
+* **Assign unit / Assign officer** -- type the unit into หน่วยงานที่รับผิดชอบ (or pick the
+  officer from the list in เจ้าหน้าที่ผู้รับผิดชอบ) of the row, click. xlwings has no
+  input box on every engine (its remote engine has none), so the typed cell is the input.
+* **Pause** -- type what the work waits for into หมายเหตุ (remarks) of the row, click;
+  that text is the logged reason (the core requires one).
+* **Refresh** -- re-time every item (after a holiday was added to the Calendar).
+* **Fill forms** -- fill the two appendix form sheets.
+
+A refused row changes nothing; all refused rows are listed in one message box, in the
+command line's words, and the rows that could act still act. The person stamped in the Log
+is the Windows user, as the People sheet names them (column ชื่อผู้ใช้ Windows); a login
+the People sheet does not know is stamped as the login itself.
+
+Every function takes ``at`` (default: now in Bangkok), so tests run at fixed times.
+"""
+
+from __future__ import annotations
+
+import getpass
+import importlib
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Callable
+
+import xlwings as xw
+
+from . import book as bk
+from . import schema, service
+from .errors import IllegalAction, WorkbookError, XlflowError
+from .schema import SHEETS
+from .worktime import BKK, local
+
+TITLE = "xlflow"
+#: The sheets every action reads (Info and the forms are read only by Fill forms).
+ACTION_SHEETS = ("register", "log", "process", "calendar", "people")
+#: Sheets a register may lack (``book.parse`` reads none from them then).
+OPTIONAL_SHEETS = ("people", "info")
+EXCEL_ROWS = 1_048_576
+#: Refused rows shown in full in one message box; beyond it, only their row numbers.
+ALERT_FULL_ROWS = 20
+
+_CELL = re.compile(r"^\$?([A-Za-z]{1,3})?\$?(\d+)?$")
+
+
+class _Formula(str):
+    """A string written as a formula; every other string is written as text."""
+
+
+# -- what was read ---------------------------------------------------------------------------
+@dataclass
+class Sheet:
+    """One sheet as read: the xlwings sheet and its values from A1 (rows of the used range)."""
+
+    xl: object
+    name: str
+    values: list[list]
+
+    def cell(self, r: int, c: int):
+        """The value read at 1-based row ``r``, 0-based column ``c`` (``None`` outside)."""
+        if 1 <= r <= len(self.values):
+            row = self.values[r - 1]
+            if 0 <= c < len(row):
+                return row[c]
+        return None
+
+    def blank(self, r: int) -> bool:
+        return r > len(self.values) or _blank_row(self.values[r - 1])
+
+
+@dataclass
+class Session:
+    """One click: the workbook, what was read from it, the parsed book, who and when."""
+
+    xl: object
+    sheets: dict[str, Sheet]
+    book: bk.Book
+    at: datetime
+    by: str
+    refused: list[str] = field(default_factory=list)
+
+    @property
+    def register(self) -> Sheet:
+        return self.sheets["register"]
+
+    def register_header(self) -> dict[str, int]:
+        return schema.header_map(SHEETS["register"], self.register.values[0], schema.REGISTER_COLUMNS)
+
+
+# -- the buttons -------------------------------------------------------------------------------
+def register_letter(at: datetime | None = None) -> None:
+    """Register the letter(s) typed into the selected row(s): number, receipt stamp, 1.1 done."""
+    _click(_register, at)
+
+
+def advance(at: datetime | None = None) -> None:
+    """Finish the current sub-step of the selected row(s) and start the next."""
+    _click(_item_action("advance"), at)
+
+
+def assign_unit(at: datetime | None = None) -> None:
+    """Assign the unit typed into each selected row's หน่วยงานที่รับผิดชอบ cell (at 1.2)."""
+    _click(_item_action("assign", from_cell="unit", button="Assign unit"), at)
+
+
+def assign_officer(at: datetime | None = None) -> None:
+    """Assign the officer chosen in each selected row's เจ้าหน้าที่ผู้รับผิดชอบ cell (at 1.5)."""
+    _click(_item_action("assign", from_cell="officer", button="Assign officer"), at)
+
+
+def approve(at: datetime | None = None) -> None:
+    """Approve the selected row(s) at the executives' decision (5.1)."""
+    _click(_item_action("approve"), at)
+
+
+def send_back(at: datetime | None = None) -> None:
+    """Send the selected row(s) back from the decision (5.1) to 3.1; the round rises."""
+    _click(_item_action("reject"), at)
+
+
+def pause(at: datetime | None = None) -> None:
+    """Stop the clock of the selected row(s); the reason is the row's หมายเหตุ (remarks)."""
+    _click(_item_action("pause", note_from="remarks", button="Pause"), at)
+
+
+def resume(at: datetime | None = None) -> None:
+    """Start the clock of the selected paused row(s) again."""
+    _click(_item_action("resume"), at)
+
+
+def undo(at: datetime | None = None) -> None:
+    """Undo the last action of the selected row(s) (logged as a correction of its own)."""
+    _click(_item_action("correct"), at)
+
+
+def refresh(at: datetime | None = None) -> None:
+    """Re-time every item from the Log and the Calendar; list the rows that cannot be read."""
+
+    def run(s: Session) -> None:
+        change = service.Change()
+        service.plan_refresh(s.book, change, s.at)
+        _write(s, change, fill=True)
+        s.refused.extend(str(p) for p in s.book.problems)
+
+    _click(run, at)
+
+
+def fill_forms(at: datetime | None = None) -> None:
+    """Fill the two appendix form sheets from the Process sheet and the info sheet.
+
+    The forms are made by :func:`xlflow.forms.fill_form_sheets` (the same as ``xlflow
+    forms``) in a workbook in memory; their values, column widths, row heights, merged
+    cells, wrapping, font and bold rows are then written into the open register. Borders,
+    fills and the page setup of the print-ready forms come from ``xlflow forms`` (run with
+    the register closed). ``at`` is unused: the forms do not depend on the time.
+    """
+    xl = _caller()
+    try:
+        from openpyxl import Workbook
+
+        from .process import Process
+
+        fill_form_sheets = _form_filler()
+
+        process = _read_sheet(xl, "process")
+        info_sheet = _read_sheet(xl, "info")
+        proc = Process.from_rows(schema.read_process_rows(process.values), sheet=SHEETS["process"])
+        info = {}
+        for r in (info_sheet.values[1:] if info_sheet else []):
+            if r and r[0] not in (None, ""):
+                info[str(r[0]).strip()] = "" if len(r) < 3 or r[2] is None else str(r[2])
+        wb = Workbook()
+        fill_form_sheets(wb, proc, info)
+        for code in ("form_design", "form_steps"):
+            _put_form(xl, wb[SHEETS[code]])
+    except XlflowError as e:
+        _alert(xl, [str(e)])
+
+
+def _form_filler():
+    """:func:`xlflow.forms.fill_form_sheets`, or a clear refusal where it is not installed."""
+    try:
+        forms = importlib.import_module("xlflow.forms")
+    except ImportError:
+        forms = None
+    fill = getattr(forms, "fill_form_sheets", None)
+    if fill is None:
+        raise XlflowError(
+            "Fill forms needs xlflow.forms (fill_form_sheets), which this installation does not have — "
+            "update xlflow (pip install --upgrade) and click again; the register was not changed"
+        )
+    return fill
+
+
+def _put_form(xl, ws) -> None:
+    """One form sheet of an openpyxl workbook into the open workbook (made if missing)."""
+    try:
+        sh = xl.sheets[ws.title]
+    except Exception:
+        sh = xl.sheets.add(ws.title, after=xl.sheets[len(xl.sheets) - 1])
+    sh.clear()  # the old form: contents, formats and merged cells
+    nrows, ncols = ws.max_row, ws.max_column
+    grid = [[_plain(_xl(c.value)) for c in row] for row in ws.iter_rows(min_row=1, max_row=nrows, max_col=ncols)]
+    whole = sh.range((1, 1), (nrows, ncols))
+    whole.value = grid
+    whole.wrap_text = True
+    whole.font.name = bk.FONT
+    whole.font.size = 14
+    for r, row in enumerate(ws.iter_rows(min_row=1, max_row=nrows, max_col=ncols), start=1):
+        first = next((c for c in row if c.value not in (None, "")), None)
+        if first is not None and first.font is not None and first.font.b:
+            sh.range((r, 1), (r, ncols)).font.bold = True
+    for letter, dim in sorted(ws.column_dimensions.items()):
+        if dim.width:
+            sh.range(f"{letter}1").column_width = dim.width
+    for r, dim in sorted(ws.row_dimensions.items()):
+        if dim.height:
+            sh.range(f"A{r}").row_height = dim.height
+    for merged in ws.merged_cells.ranges:
+        sh.range(merged.coord).merge()
+
+
+# -- one click ---------------------------------------------------------------------------------
+def _click(run: Callable[[Session], None], at: datetime | None, sheets: tuple[str, ...] = ACTION_SHEETS) -> None:
+    """Read, run, write; every refusal (or a workbook that cannot be read) in one message box."""
+    xl = _caller()
+    try:
+        s = _session(xl, at, sheets)
+        run(s)
+        messages = s.refused
+    except XlflowError as e:
+        messages = [str(e)]
+    if messages:
+        _alert(xl, messages)
+
+
+def _caller():
+    try:
+        return xw.Book.caller()
+    except Exception:
+        raise XlflowError(
+            "xlflow.macros runs from the xlflow ribbon in Excel (xlwings RunPython); "
+            "outside Excel use the command line, e.g. xlflow advance REGISTER.xlsx 12/2569"
+        ) from None
+
+
+def _session(xl, at: datetime | None, codes: tuple[str, ...]) -> Session:
+    sheets = {code: _read_sheet(xl, code) for code in codes}
+    rows = {s.name: s.values for s in sheets.values() if s is not None}
+    b = bk.parse(rows)
+    people = b.people
+    return Session(xl, {k: v for k, v in sheets.items() if v is not None}, b, local(at) if at else local(datetime.now(BKK)), person(people, windows_login()))
+
+
+def _read_sheet(xl, code: str) -> Sheet | None:
+    """One ``.value`` read of the sheet's used range, padded so that row 1 column A is [0][0]."""
+    name = SHEETS[code]
+    try:
+        sh = xl.sheets[name]
+    except Exception:  # COM and the remote engine raise different errors for a missing sheet
+        if code in OPTIONAL_SHEETS:
+            return None
+        raise WorkbookError(
+            f'the sheet "{name}" is missing — rename the sheet back to "{name}", '
+            f"or copy it from a fresh register made by xlflow init"
+        ) from None
+    used = sh.used_range
+    top, left = _top_left(used.address)
+    values = [list(r) for r in (used.options(ndim=2).value or [[None]])]
+    if left > 1:
+        values = [[None] * (left - 1) + r for r in values]
+    if top > 1:
+        width = len(values[0]) if values else 0
+        values = [[None] * width for _ in range(top - 1)] + values
+    return Sheet(sh, name, values)
+
+
+def _top_left(address: str) -> tuple[int, int]:
+    first = address.split(",")[0].split(":")[0]
+    m = _CELL.match(first)
+    if not m or (m.group(1) is None and m.group(2) is None):
+        return 1, 1
+    col = m.group(1)
+    c = 1
+    if col:
+        c = 0
+        for ch in col.upper():
+            c = c * 26 + ord(ch) - 64
+    return int(m.group(2) or 1), c
+
+
+# -- who ---------------------------------------------------------------------------------------
+def windows_login() -> str:
+    """The Windows user running Excel (``%USERNAME%``), else the login Python sees."""
+    login = os.environ.get("USERNAME", "").strip()
+    if login:
+        return login
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name at all (a service account): say so in the log
+        return "unknown"
+
+
+def person(people, login: str) -> str:
+    """The People sheet's name for ``login`` (case and ``DOMAIN\\`` ignored), else the login."""
+    key = login.rsplit("\\", 1)[-1].strip().casefold()
+    for p in people:
+        if p.login and p.login.rsplit("\\", 1)[-1].strip().casefold() == key:
+            return p.name
+    return login
+
+
+# -- which rows --------------------------------------------------------------------------------
+def selected_rows(address: str) -> list[int]:
+    """The sheet rows an A1 address covers (``"$A$5:$X$7,$B$9"`` → 5, 6, 7, 9), in order.
+
+    Whole columns are refused: a click must never act on every row by accident.
+    """
+    rows: set[int] = set()
+    for area in address.replace("$", "").split(","):
+        area = area.strip().rsplit("!", 1)[-1]
+        if not area:
+            continue
+        ends = area.split(":")
+        nums = []
+        for end in ends:
+            m = _CELL.match(end)
+            if not m or m.group(2) is None:
+                raise IllegalAction(
+                    "whole columns are selected — select a cell in the row of each letter (or drag over the rows) and click again"
+                )
+            nums.append(int(m.group(2)))
+        lo, hi = min(nums), max(nums)
+        if lo <= 1 and hi >= EXCEL_ROWS:
+            raise IllegalAction("the whole sheet is selected — select a cell in the row of each letter and click again")
+        rows.update(range(lo, hi + 1))
+    return sorted(rows)
+
+
+def _selection(s: Session) -> list[int]:
+    """The selected Register rows below the header (hidden, filtered-out rows left out in Excel)."""
+    try:
+        sel = s.xl.app.selection
+        sheet_name = sel.sheet.name if sel is not None else None
+        address = sel.address if sel is not None else None
+    except Exception:
+        sel, sheet_name, address = None, None, None
+    if not address:
+        raise IllegalAction(f'no cell is selected — select the row of the letter in the sheet "{SHEETS["register"]}" and click again')
+    if sheet_name != SHEETS["register"]:
+        raise IllegalAction(f'the selection is in the sheet "{sheet_name}" — select the row of the letter in the sheet "{SHEETS["register"]}" and click again')
+    rows = selected_rows(address)
+    if len(rows) > 1:
+        rows = selected_rows(_visible(sel, address))
+    return [r for r in rows if r >= 2]
+
+
+def _visible(sel, address: str) -> str:
+    """In Windows Excel, only the cells a filter shows (``SpecialCells(xlCellTypeVisible)``).
+
+    A clerk who filters the register and drags over rows must not act on the hidden ones.
+    Other engines (the remote engine of the tests) have no COM object: the address as is.
+    """
+    try:
+        return str(sel.api.SpecialCells(12).Address)
+    except Exception:
+        return address
+
+
+def _problems_by_row(s: Session) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = {}
+    for p in s.book.problems:
+        if getattr(p, "sheet", None) == SHEETS["register"]:
+            m = re.search(r"(\d+)$", str(getattr(p, "cell", "")))
+            if m:
+                out.setdefault(int(m.group(1)), []).append(str(p))
+    return out
+
+
+# -- register a letter -------------------------------------------------------------------------
+def _register(s: Session) -> None:
+    rows = _selection(s)
+    hm = s.register_header()
+    reg = s.register
+    kinds = {c.field: c.kind for c in schema.REGISTER_COLUMNS}
+    item_of_row = {r: it for it, r in s.book.register_rows.items()}
+    change = service.Change()
+    typed = [r for r in rows if not _blank_typed(reg, r, hm)]
+    if not typed:
+        raise IllegalAction(
+            "the selected row is empty — type the letter (เรื่อง at least) into the empty row below the table, "
+            "keep a cell of that row selected and click Register letter again"
+        )
+    for r in typed:
+        item = item_of_row.get(r) or _text(reg.cell(r, hm["item"]))
+        if item:
+            s.refused.append(f"row {r}: already registered as {item} — type a new letter into the empty row below the table")
+            continue
+        try:
+            letter = {}
+            for f in service.LETTER_FIELDS:
+                if f in hm:
+                    v = schema.read_value(reg.name, hm[f], r, reg.cell(r, hm[f]), kinds[f])
+                    if v not in (None, ""):
+                        letter[f] = v
+            received = schema.read_value(reg.name, hm["received_at"], r, reg.cell(r, hm["received_at"]), "datetime")
+            service.plan_register(s.book, change, at=s.at, by=s.by, received_at=received, row=r, **letter)
+        except (XlflowError, ValueError) as e:  # ValueError: Letter's own check (urgency, secrecy)
+            s.refused.append(f"row {r}: {e}")
+    _write(s, change)
+    if change.rows:
+        _grow_table(s, max(change.rows))
+
+
+def _blank_typed(reg: Sheet, r: int, hm: dict[str, int]) -> bool:
+    """A row with nothing typed in the clerk's columns (the workflow columns may hold a formula)."""
+    typed = [hm[c.field] for c in schema.REGISTER_COLUMNS if not c.derived and c.field in hm]
+    return all(_text(reg.cell(r, c)) == "" for c in typed)
+
+
+def _grow_table(s: Session, last_row: int) -> None:
+    """Grow the Register's Excel Table when a letter was typed below its last row."""
+    try:
+        table = s.register.xl.tables[schema.TABLE_NAME]
+        address = table.range.address
+    except Exception:  # no such table (a plain sheet): nothing to grow
+        return
+    first, _, end = address.replace("$", "").partition(":")
+    m1, m2 = _CELL.match(first), _CELL.match(end or first)
+    if not (m1 and m2 and m2.group(2)) or int(m2.group(2)) >= last_row:
+        return
+    table.resize(s.register.xl.range(f"{first}:{m2.group(1)}{last_row}"))
+
+
+# -- act on selected items ---------------------------------------------------------------------
+_HINTS = {
+    "unit": 'type the unit into the column "หน่วยงานที่รับผิดชอบ" of this row, then click {button} again',
+    "officer": 'choose the officer in the column "เจ้าหน้าที่ผู้รับผิดชอบ" of this row, then click {button} again',
+    "remarks": 'type what the work waits for into the column "หมายเหตุ" of this row, then click {button} again',
+}
+
+
+def _item_action(action: str, from_cell: str | None = None, note_from: str | None = None, button: str = ""):
+    """A button that runs one core action on every selected item row."""
+
+    def run(s: Session) -> None:
+        rows = _selection(s)
+        hm = s.register_header()
+        reg = s.register
+        item_of_row = {r: it for it, r in s.book.register_rows.items()}
+        problems = _problems_by_row(s)
+        change = service.Change()
+        acted_on = [r for r in rows if r in item_of_row or r in problems or not reg.blank(r)]
+        if not acted_on:
+            raise IllegalAction(f'the selected row is empty — select a cell in the row of the letter in the sheet "{SHEETS["register"]}" and click again')
+        for r in acted_on:
+            item = item_of_row.get(r)
+            if item is None:
+                why = problems.get(r) or [f"row {r} has no registration number — register the letter first (type it into the empty row below the table and click Register letter)"]
+                s.refused.extend(f"row {r}: {w}" for w in why)
+                continue
+            kw: dict = {}
+            given = ""
+            if from_cell:
+                given = _text(reg.cell(r, hm[from_cell])) if from_cell in hm else ""
+                kw[from_cell] = given
+            if note_from:
+                given = s.book.letters[item].remarks
+                kw["note"] = given
+            try:
+                service.plan_action(s.book, change, item, action, at=s.at, by=s.by, **kw)
+            except XlflowError as e:
+                msg = f"row {r}: {e}"
+                hint = _HINTS.get(from_cell or note_from or "")
+                if hint and not given:
+                    msg += f" — {hint.format(button=button)}"
+                s.refused.append(msg)
+        _write(s, change)
+
+    return run
+
+
+# -- writing ------------------------------------------------------------------------------------
+def _write(s: Session, change: service.Change, fill: bool = False) -> None:
+    """Write a :class:`~xlflow.service.Change` the way :func:`xlflow.service.write_change` does.
+
+    The Log first (append-only, the truth), then the Register (derived from it; a Refresh
+    rewrites it if Excel stopped between the two writes).
+    """
+    if change.log:
+        damaged = [p for p in s.book.problems if getattr(p, "sheet", None) == SHEETS["log"]]
+        if damaged:  # as the command line: new rows appended to an unreadable Log would be numbered and chained wrongly
+            raise WorkbookError(f"{damaged[0]} (nothing was written: xlflow adds to the Log only when every row of it can be read)")
+        log = s.sheets["log"]
+        lhm = schema.header_map(log.name, log.values[0], schema.LOG_COLUMNS)
+        last = len(log.values)
+        while last > 1 and log.blank(last):
+            last -= 1
+        prev = _text(log.cell(last, lhm["hash"])) if last > 1 else ""
+        cells: dict[int, dict[int, object]] = {}
+        for i, e in enumerate(change.log):
+            e = e.chained(prev)
+            prev = e.hash
+            vals = {"seq": e.seq, "item": e.item, "substep": e.substep, "action": e.action, "at": e.at, "by": e.by, "note": e.note, "data": e.data_json(), "hash": e.hash}
+            cells[last + 1 + i] = {lhm[f]: _xl(v) for f, v in vals.items()}
+        write_blocks(log.xl, cells, log, fillable=set(lhm.values()))
+    if change.rows:
+        reg = s.register
+        hm = s.register_header()
+        cells = {}
+        for r, values in change.rows.items():
+            row = {hm[f]: _xl(v) for f, v in values.items() if f in hm}
+            if "status" in hm:
+                row[hm["status"]] = _Formula(bk.status_formula(r, hm))
+            cells[r] = row
+        status = hm.get("status")
+
+        def keep(r: int, c: int):
+            if c == status:
+                return _Formula(bk.status_formula(r, hm)) if not reg.blank(r) else None
+            return _xl(reg.cell(r, c))
+
+        write_blocks(reg.xl, cells, reg, fillable=set(hm.values()), fill_rows=fill, keep=keep)
+
+
+def write_blocks(
+    sheet,
+    cells: dict[int, dict[int, object]],
+    read: Sheet,
+    fillable: set[int],
+    fill_rows: bool = False,
+    keep: Callable[[int, int], object] | None = None,
+) -> int:
+    """Write ``cells`` (row → 0-based column → value) with as few ``.value`` writes as possible.
+
+    Adjacent rows make one block; ``fill_rows`` makes all rows one block, the rows between
+    rewritten with what was read. Within a block, columns the block does not change are
+    rewritten with what was read when they are xlflow's own columns (``fillable``), so the
+    block stays one rectangle; an office's own column in between (which may hold a formula)
+    splits it. Returns the number of writes.
+    """
+    if not cells:
+        return 0
+    keep = keep or (lambda r, c: _xl(read.cell(r, c)))
+    rows = sorted(cells)
+    runs: list[list[int]] = []
+    if fill_rows:
+        runs = [rows]
+    else:
+        for r in rows:
+            if runs and r == runs[-1][-1] + 1:
+                runs[-1].append(r)
+            else:
+                runs.append([r])
+    writes = 0
+    for run in runs:
+        r0, r1 = run[0], run[-1]
+        cols = sorted({c for r in run for c in cells[r]})
+        segments: list[list[int]] = [[cols[0], cols[0]]]
+        for c in cols[1:]:
+            if all(g in fillable for g in range(segments[-1][1] + 1, c)):
+                segments[-1][1] = c
+            else:
+                segments.append([c, c])
+        for c0, c1 in segments:
+            block = []
+            for r in range(r0, r1 + 1):
+                mine = cells.get(r, {})
+                block.append([_plain(mine[c]) if c in mine else _plain(keep(r, c)) for c in range(c0, c1 + 1)])
+            sheet.range((r0, c0 + 1), (r1, c1 + 1)).value = block
+            writes += 1
+    return writes
+
+
+def _xl(v):
+    """A value as Excel must receive it so that it stays what it is.
+
+    Excel reads a string written into a cell as if it were typed: ``1/2569`` would become a
+    date, ``1.2`` a number, ``=…`` a formula. A leading apostrophe keeps it text (Excel does
+    not show it or return it); formulas are :class:`_Formula` and written as they are.
+    """
+    if v is None or (isinstance(v, str) and v == ""):
+        return None
+    if isinstance(v, _Formula):
+        return v
+    if isinstance(v, str):
+        return "'" + v
+    if isinstance(v, datetime):
+        return v.replace(tzinfo=None)
+    return v
+
+
+def _plain(v):
+    return str(v) if isinstance(v, _Formula) else v
+
+
+def _text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
+def _blank_row(row: list) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
+# -- telling the clerk ------------------------------------------------------------------------
+def alert_text(messages: list[str]) -> str:
+    """Every message, one per line; past :data:`ALERT_FULL_ROWS` only the rows are named."""
+    shown = messages[:ALERT_FULL_ROWS]
+    rest = messages[ALERT_FULL_ROWS:]
+    text = "\n".join(shown)
+    if rest:
+        rows = [m.split(":", 1)[0] for m in rest]
+        text += f"\n… and {len(rest)} more: " + ", ".join(rows)
+    return text
+
+
+def _alert(xl, messages: list[str]) -> None:
+    """A message box in Excel (xlwings ``App.alert``: MsgBox on Windows, an action remotely)."""
+    xl.app.alert(alert_text(messages), title=TITLE, mode="critical")
