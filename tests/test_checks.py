@@ -420,3 +420,17 @@ def test_a_long_digest_lists_the_first_items_and_counts_the_rest(book_path, monk
     assert "- 1/2569 — เชิญประชุม ILO" in text and "2/2569" not in text
     assert "and 1 more" in page
     assert len(d.keys) == 4  # all announced (and recorded): the register shows the rest
+
+
+def test_letters_typed_into_the_register_by_hand_are_one_notice(book_path):
+    script(book_path, reg(at(2026, 11, 25, 9, 0), "ก"))
+    wb = openpyxl.load_workbook(book_path)
+    ws = wb[SHEETS["register"]]
+    for r, n in enumerate(range(2, 14), start=3):  # twelve rows typed by hand, no Log rows
+        ws.cell(r, 1).value, ws.cell(r, 2).value, ws.cell(r, 7).value = f"{n}/2569", at(2026, 11, 25, 9, 0), "พิมพ์เอง"
+    wb.save(book_path)
+    f = found(book_path, at(2026, 11, 25, 9, 10))
+    assert [n.en for n in f.notices if "no registration" in n.en] == [
+        "12 item(s) in the Register have no registration in the Log, so they were not checked "
+        "(2/2569, 3/2569, 4/2569, 5/2569, 6/2569, 7/2569, 8/2569, 9/2569, 10/2569, 11/2569 … (+2)) — register letters with xlflow"
+    ]

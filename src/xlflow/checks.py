@@ -258,12 +258,13 @@ def find(
                  f"item {item}: its log cannot be replayed ({why}), so it was not checked")
     for p in book.problems:
         f.notice(f"อ่านแถวนี้ไม่ได้ จึงไม่ได้ตรวจ: {p}", f"a row could not be read and was not checked: {p}")
-    for item in book.letters:
-        if item not in states:
-            f.notice(
-                f"เรื่อง {item} อยู่ในทะเบียนแต่ไม่มีการลงทะเบียนในบันทึกการดำเนินงาน จึงไม่ได้ตรวจ — ลงทะเบียนด้วย xlflow",
-                f"item {item} is in the Register but has no registration in the Log, so it was not checked — register letters with xlflow",
-            )
+    missing = [item for item in book.letters if item not in states]
+    if missing:
+        shown = ", ".join(missing[:10]) + (f" … (+{len(missing) - 10})" if len(missing) > 10 else "")
+        f.notice(
+            f"{len(missing)} เรื่องอยู่ในทะเบียนแต่ไม่มีการลงทะเบียนในบันทึกการดำเนินงาน จึงไม่ได้ตรวจ ({shown}) — ลงทะเบียนด้วย xlflow",
+            f"{len(missing)} item(s) in the Register have no registration in the Log, so they were not checked ({shown}) — register letters with xlflow",
+        )
     totals = {s: 0 for s in STATUS_TH}
     today = now.date()
     names = {p.name for p in people}
@@ -518,8 +519,12 @@ def render(digest: Digest, findings: Findings, register: str) -> tuple[str, str,
         body.append(f"<p>{esc(line)}</p>")
     if digest.notices:
         title = "ปัญหาที่พบในทะเบียน / Problems found in the register"
-        text += [title] + [f"- {one_line(n.th)}\n  {one_line(n.en)}" for n in digest.notices] + [""]
-        body.append(f"<h3>{esc(title)}</h3><ul>" + "".join(f"<li>{esc(n.th)}<br>{esc(n.en)}</li>" for n in digest.notices) + "</ul>")
+        listed = digest.notices[:LIST_LIMIT]
+        more = len(digest.notices) - len(listed)
+        tail = [f"… และอีก {more} รายการ ดูในไฟล์บันทึกของ xlflow / … and {more} more: see xlflow's log file"] if more else []
+        text += [title] + [f"- {one_line(n.th)}\n  {one_line(n.en)}" for n in listed] + tail + [""]
+        body.append(f"<h3>{esc(title)}</h3><ul>" + "".join(f"<li>{esc(n.th)}<br>{esc(n.en)}</li>" for n in listed)
+                    + "".join(f"<li>{esc(x)}</li>" for x in tail) + "</ul>")
     foot = "แต่ละเรื่องจะแจ้งเพียงครั้งเดียว / Each item is announced once; see the register for the current state."
     text.append(foot)
     body.append(f'<p style="color:#666">{esc(foot)}</p>')
