@@ -3,8 +3,8 @@
 - A write killed (SIGKILL, through ``XLFLOW_FAULT``) at each stage of ``save_atomic``
   leaves a workbook that opens and holds the old state or the new one, whose Register and
   Log agree and whose hash chain verifies; the next write works.
-- A full disk (ENOSPC, simulated in-process by making the save, the backup copy or the
-  fsync raise ``OSError(28)``) leaves the old file byte-identical, no temporary file or
+- A full disk (ENOSPC, simulated in-process by making the lock write, the save, the backup
+  copy or the fsync raise ``OSError(28)``; found first on a real 60 kB tmpfs) leaves the old file byte-identical, no temporary file or
   lock behind, and says so in words.
 - Two processes registering letters at once: every letter lands with its own number, or a
   writer is refused with a clear message; nothing is lost.
@@ -104,7 +104,13 @@ def _half_written_save(self, filename):
     _enospc()
 
 
+def _lock_write_fails(fd, data):
+    """The lock file is created, but the disk is full when its content is written."""
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
 DISK_FULL = {
+    "while the lock file is written": ("os.write", _lock_write_fails),
     "while the temporary file is written": ("openpyxl.workbook.workbook.Workbook.save", _half_written_save),
     "while the backup copy is made": ("shutil.copy2", _enospc),
     "while the temporary file is flushed": ("os.fsync", _enospc),

@@ -247,7 +247,15 @@ def writer_lock(path: Path, wait: float | None = None):
     while True:
         try:
             fd = os.open(lp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            os.write(fd, f"{me} {datetime.now().isoformat(timespec='seconds')}".encode())
+            try:
+                os.write(fd, f"{me} {datetime.now().isoformat(timespec='seconds')}".encode())
+            except OSError as e:  # a full disk: an empty lock left behind would keep every writer out
+                os.close(fd)
+                with contextlib.suppress(OSError):
+                    lp.unlink()
+                if e.errno == 28:
+                    raise WorkbookError(f"{Path(path).name}: the disk is full — nothing was changed; free some space and try again") from None
+                raise WorkbookError(f"{Path(path).name}: cannot write the lock file {lp.name} ({e.strerror or e}) — nothing was changed") from None
             os.close(fd)
             break
         except FileExistsError:
