@@ -231,7 +231,7 @@ EXPECT: dict[str, dict] = {
         show=(1, f"Error: item 2/2569 has no registration in the Log — {LOG} row 3: the row(s) numbered 2 before it were deleted (found 3, expected 2); restore the Log from a backup"),
         assign=(1, f"Error: item 2/2569 has no registration in the Log — {LOG} row 3: the row(s) numbered 2 before it were deleted"),
         refresh=(0, "refreshed 2 item(s)"),
-        check=(0, "problem: item 2/2569 is in the Register but has no registration in the Log, so it was not checked — register letters with xlflow")),
+        check=(0, "problem: 1 item(s) in the Register have no registration in the Log, so they were not checked (2/2569) — register letters with xlflow")),
     "log_inserted": fine(verify=(1, f"Error: {LOG} row 4: a row was inserted here (it is numbered 2, expected 3)")),
     "log_bad_action": {
         **writes_refused(f'Error: {LOG}!D3: "approve?" is not an action (register, advance, assign, approve, reject, pause, resume, correct) — the Log must not be edited by hand '
@@ -246,7 +246,7 @@ EXPECT: dict[str, dict] = {
     "register_row_deleted": lost_register_row(),
     "register_row_typed": fine(register=(0, "5/2569"),
                                list=(0, f"Warning: {REG} row 5: item 4/2569 has no registration in the Log — it was typed into the Register by hand; register letters with xlflow"),
-                               check=(0, "problem: item 4/2569 is in the Register but has no registration in the Log, so it was not checked — register letters with xlflow")),
+                               check=(0, "problem: 1 item(s) in the Register have no registration in the Log, so they were not checked (4/2569) — register letters with xlflow")),
     "register_header_only": fine(),
     "register_empty_sheet": everywhere(f"Error: {REG}: the sheet is empty — its header row is missing (xlflow init makes a fresh register)"),
     # -- files that are not registers --
