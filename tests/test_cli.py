@@ -424,3 +424,10 @@ def test_holiday_added_later_re_times_open_items_and_refresh_writes_it(register_
     row = register_row(register_book, "1/2569")
     assert row["กำหนดเสร็จ"] == datetime(2026, 11, 27, 8, 40)
     assert xlflow("verify", register_book).output == "the log is intact\n"  # refresh writes no log rows
+
+
+def test_pause_without_a_reason_is_refused_in_words_with_exit_1(book_with_item, xlflow):
+    r = xlflow("pause", book_with_item, "1/2569", "--at", "2026-11-25T09:10", "--by", "c")
+    assert r.exit_code == 1
+    assert r.output.startswith("Error: item 1/2569 at 1.2 (")
+    assert "a reason is required to pause — say what the work waits for" in r.output

@@ -163,11 +163,11 @@ def register_cmd(book, subject, letter_no, letter_date, sender, addressee, urgen
     click.echo(item)
 
 
-def _action_command(name: str, action: str, help_text: str, note_help: str | None = None, note_required: bool = False):
+def _action_command(name: str, action: str, help_text: str, note_help: str | None = None):
     @main.command(name, help=help_text)
     @BOOK
     @ITEM
-    @click.option("--note", "--reason", "note", default="", required=note_required, help=note_help or "A note for the log.")
+    @click.option("--note", "--reason", "note", default="", help=note_help or "A note for the log.")
     @at_by
     @click.option("--json", "as_json", is_flag=True, help="Print the item as JSON.")
     @errors_as_messages
@@ -182,7 +182,7 @@ def _action_command(name: str, action: str, help_text: str, note_help: str | Non
 _action_command("advance", "advance", "Finish ITEM's current sub-step and start the next.")
 _action_command("approve", "approve", "Approve ITEM at the executives' decision (5.1): it goes on to 5.2.")
 _action_command("reject", "reject", "Send ITEM back from the decision (5.1) to 3.1; the round counter rises.", "Why it is sent back.")
-_action_command("pause", "pause", "Stop ITEM's clock while it waits on an outside agency (a reason is required).", "What the work waits for.", True)
+_action_command("pause", "pause", "Stop ITEM's clock while it waits on an outside agency (a reason is required).", "What the work waits for (required: the core refuses a pause without one).")
 _action_command("resume", "resume", "Start ITEM's clock again after a pause.")
 _action_command("correct", "correct", "Undo ITEM's last action (logged as an action of its own).", "Why it is undone.")
 
