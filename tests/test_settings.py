@@ -84,7 +84,7 @@ state_file = "state/xlflow.sqlite"
 outbox = "mail-out"
 
 [rounds]
-months = [12, 3, 6, 9]
+months = [12, 6, 9]
 folder = 'ผลประเมิน'
 name_pattern = "ปีงบ{{fy}}-รอบ{{round}}.xlsx"
 """)
@@ -97,7 +97,7 @@ name_pattern = "ปีงบ{{fy}}-รอบ{{round}}.xlsx"
     assert s.check == CheckSettings(due_soon_minutes=90, due_soon_fraction=0.5, office_hours_only=False,
                                     reply_by_warn_days=3, every_minutes=15, log_file=abs_log,
                                     state_file=here / "state" / "xlflow.sqlite", outbox=here / "mail-out")
-    assert s.rounds.months == (3, 6, 9, 12)
+    assert s.rounds.months == (6, 9, 12)
     assert s.rounds.path(2569, 3) == here / "ผลประเมิน" / "ปีงบ2569-รอบ3.xlsx"
     assert s.outbox_folder == here / "mail-out"
     assert s.sender == "สปร. <pmqa@mol.go.th>"
@@ -263,15 +263,15 @@ def test_section_written_as_a_value(book):
     ('[check]\nstate_file = "register.xlsx"\n',
      'xlflow.toml [check] state_file: "register.xlsx" is a workbook — xlflow keeps it in a file of its own '
      'beside the workbook, e.g. state_file = ".xlflow-state.sqlite"'),
-    ("[rounds]\nmonths = [9, 13]\n",
-     "xlflow.toml [rounds] months: [9, 13] holds something that is not a month number — write the months in "
-     "which a round closes as numbers 1–12, e.g. months = [9, 12]"),
+    ("[rounds]\nmonths = [9, 3]\n",
+     "xlflow.toml [rounds] months: [9, 3] holds something that is not a round (6, 9 or 12) — list the rounds to "
+     "deliver, each 6, 9 or 12 (months into the fiscal year), e.g. months = [9, 12]"),
     ("[rounds]\nmonths = [9, 9]\n",
-     "xlflow.toml [rounds] months: [9, 9] names a month twice — write the months in which a round closes as "
-     "numbers 1–12, e.g. months = [9, 12]"),
+     "xlflow.toml [rounds] months: [9, 9] names a round twice — list the rounds to deliver, each 6, 9 or 12 "
+     "(months into the fiscal year), e.g. months = [9, 12]"),
     ("[rounds]\nmonths = 9\n",
-     "xlflow.toml [rounds] months: 9 is not a list of months — write the months in which a round closes as "
-     "numbers 1–12, e.g. months = [9, 12]"),
+     "xlflow.toml [rounds] months: 9 is not a list of rounds — list the rounds to deliver, each 6, 9 or 12 "
+     "(months into the fiscal year), e.g. months = [9, 12]"),
     ('[rounds]\nname_pattern = "FY{fy}.xlsx"\n',
      'xlflow.toml [rounds] name_pattern: "FY{fy}.xlsx" does not contain both {fy} and {round} — without them '
      'two rounds would overwrite one file; use {fy} for the fiscal year and {round} for the round month, '

@@ -86,7 +86,8 @@ class CheckSettings:
 
 @dataclass(frozen=True)
 class RoundSettings:
-    """``[rounds]``: the months in which an evaluation round closes, and where its workbook goes."""
+    """``[rounds]``: which evaluation rounds the checker delivers (6, 9, 12 months of the
+    fiscal year; the manual names 9 and 12), and where their workbooks go."""
 
     months: tuple[int, ...] = (9, 12)
     folder: Path = Path("evaluations")
@@ -414,13 +415,13 @@ def _parse_rounds(s: _Section) -> RoundSettings:
     months = d.months
     if s.has("months"):
         v = s.table["months"]
-        fix = "write the months in which a round closes as numbers 1–12, e.g. months = [9, 12]"
+        fix = "list the rounds to deliver, each 6, 9 or 12 (months into the fiscal year), e.g. months = [9, 12]"
         if not isinstance(v, list) or not v:
-            raise s.error("months", "is not a list of months", fix)
-        if any(isinstance(m, bool) or not isinstance(m, int) or not 1 <= m <= 12 for m in v):
-            raise s.error("months", "holds something that is not a month number", fix)
+            raise s.error("months", "is not a list of rounds", fix)
+        if any(isinstance(m, bool) or m not in (6, 9, 12) for m in v):
+            raise s.error("months", "holds something that is not a round (6, 9 or 12)", fix)
         if len(set(v)) != len(v):
-            raise s.error("months", "names a month twice", fix)
+            raise s.error("months", "names a round twice", fix)
         months = tuple(sorted(v))
     folder = s.path("folder", d.folder, example="evaluations")
     pattern = s.text("name_pattern", d.name_pattern, example=d.name_pattern) or d.name_pattern
