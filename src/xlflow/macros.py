@@ -9,7 +9,7 @@ core planned back once per sheet: the new Log rows as one block below the last L
 (hash-chained), the Register rows that changed as one block per run of adjacent rows, with
 the Status formula of :func:`xlflow.book.status_formula`. It holds no process rule.
 
-What the clerk does (docs/excel-office-guide.md says it for the office):
+What the clerk does (README.md, "Excel on Windows", says it for the office):
 
 * **Register letter** -- type the letter (เรื่อง at least; ที่, ลงวันที่, จาก, ถึง,
   ชั้นความเร็ว ... as known; วันเวลาที่รับ only when it arrived earlier than now) into
