@@ -13,6 +13,7 @@ LibreOffice's owner files keep xlflow out of a workbook a person has open.
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
 import json
 import os
@@ -21,6 +22,7 @@ import socket
 import stat
 import time as _time
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -66,10 +68,55 @@ class Book:
 
     def states(self) -> dict[str, ItemState]:
         """Every item's state, derived from the log."""
-        return replay_all(self.log, self.process)
+        with gc_paused():
+            return replay_all(self.log, self.process)
 
     def timings(self, now: datetime, soon_minutes: float = 60, soon_fraction: float = 0.25) -> dict[str, tuple[ItemState, Timing]]:
         return {k: (s, timing(s, self.process, self.calendar, now, soon_minutes, soon_fraction)) for k, s in self.states().items()}
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Cyclic garbage collection off while millions of records are built and kept.
+
+    Nothing built while reading a register is garbage yet, but each collection would walk
+    every object made so far: at 100,000 items that is a third of the reading time.
+    """
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+class SheetRows(Sequence):
+    """A large sheet's rows, converted to Python values by python-calamine one by one as
+    they are iterated, so that 1.5 million Log rows are never all Python lists at once.
+
+    Equal, row for row, to ``to_python(skip_empty_area=False)`` (used only for a sheet
+    whose data starts at A1); indexing anything but the header row converts it all.
+    """
+
+    def __init__(self, sheet):
+        self._sheet, self._list = sheet, None
+
+    def _all(self) -> list[list]:
+        if self._list is None:
+            self._list = self._sheet.to_python(skip_empty_area=False)
+        return self._list
+
+    def __len__(self) -> int:
+        return self._sheet.height if self._list is None else len(self._list)
+
+    def __iter__(self):
+        return self._sheet.iter_rows() if self._list is None else iter(self._list)
+
+    def __getitem__(self, i):
+        if i == 0 and self._list is None:
+            return next(iter(self._sheet.iter_rows()))
+        return self._all()[i]
 
 
 def _sheet_rows_calamine(path: Path) -> dict[str, list[list]]:
@@ -78,7 +125,11 @@ def _sheet_rows_calamine(path: Path) -> dict[str, list[list]]:
     wb = CalamineWorkbook.from_path(str(path))
     out = {}
     for name in wb.sheet_names:
-        out[name] = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        sheet = wb.get_sheet_by_name(name)
+        if sheet.height > 10_000 and sheet.start == (0, 0):
+            out[name] = SheetRows(sheet)
+        else:
+            out[name] = sheet.to_python(skip_empty_area=False)
     return out
 
 
@@ -92,7 +143,20 @@ def sheet_rows_openpyxl(wb) -> dict[str, list[list]]:
         v = c.value
         return schema.Formula(v) if c.data_type == "f" and isinstance(v, str) else v
 
-    return {ws.title: [[value(c) for c in r] for r in ws.iter_rows()] for ws in wb.worksheets}
+    out = {}
+    for ws in wb.worksheets:
+        cells = getattr(ws, "_cells", None)  # openpyxl's own {(row, column): cell}
+        if not isinstance(cells, dict) or not cells:
+            out[ws.title] = [[value(c) for c in r] for r in ws.iter_rows()]
+            continue
+        # The cells that exist, put in place: the same rows as iter_rows() gives, without
+        # making a Cell object for every empty position of a 1.5-million-row sheet.
+        width = ws.max_column
+        rows = [[None] * width for _ in range(ws.max_row)]
+        for (r, c), cell in cells.items():
+            rows[r - 1][c - 1] = value(cell)
+        out[ws.title] = rows
+    return out
 
 
 def _require(rows: dict[str, list[list]], code: str, path) -> list[list]:
@@ -139,8 +203,13 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def check_readable(path: Path) -> None:
-    """Turn the ways a file can fail to be a workbook into words (before any parser sees it)."""
+def check_readable(path: Path, deep: bool = True) -> None:
+    """Turn the ways a file can fail to be a workbook into words (before any parser sees it).
+
+    ``deep`` also tests the checksum of every part, which inflates the whole file (two
+    seconds at 100,000 items): :func:`load` leaves that to the reader and tests the parts
+    only when reading fails, to name the damaged one.
+    """
     path = Path(path)
     if not path.exists():
         raise WorkbookError(f"{path}: no such file — check the path, or make a register with: xlflow init {path}")
@@ -165,7 +234,7 @@ def check_readable(path: Path) -> None:
                 raise WorkbookError(f"{path.name}: this is an OpenDocument spreadsheet (.ods) named .xlsx — open it in LibreOffice and save it as Excel 2007-365 (.xlsx)")
             if "xl/workbook.xml" not in names:
                 raise WorkbookError(f"{path.name}: this zip file is not an Excel workbook — open it in Excel and save it as Excel Workbook (.xlsx)")
-            bad = z.testzip()
+            bad = z.testzip() if deep else None
             if bad:
                 raise WorkbookError(f"{path.name}: the file is damaged (part {bad} is corrupt) — restore it from the backups folder {backup_dir(path)}")
     except zipfile.BadZipFile:
@@ -175,14 +244,16 @@ def check_readable(path: Path) -> None:
 def load(path: Path) -> Book:
     """Read a register (fast, read-only: never writes, never locks)."""
     path = Path(path)
-    check_readable(path)
-    try:
-        rows = _sheet_rows_calamine(path)
-    except XlflowError:
-        raise
-    except Exception as e:  # calamine's own errors: a damaged part
-        raise WorkbookError(f"{path.name}: the workbook cannot be read ({type(e).__name__}: {e}) — open it in Excel and save it again, or restore a backup") from None
-    return parse(rows, path, file_sha256(path))
+    check_readable(path, deep=False)
+    with gc_paused():
+        try:
+            rows = _sheet_rows_calamine(path)
+        except XlflowError:
+            raise
+        except Exception as e:  # calamine's own errors: a damaged part
+            check_readable(path)  # names the damaged part, if that is what it is
+            raise WorkbookError(f"{path.name}: the workbook cannot be read ({type(e).__name__}: {e}) — open it in Excel and save it again, or restore a backup") from None
+        return parse(rows, path, file_sha256(path))
 
 
 # -- owner files, lock, atomic save ------------------------------------------------------

@@ -8,7 +8,9 @@ found by their header text (Thai or English), so a reordered sheet still reads.
 
 from __future__ import annotations
 
+import itertools
 import json
+import operator
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -179,8 +181,34 @@ def _is_error_value(v) -> bool:
     return isinstance(v, str) and v.strip().upper() in _ERRORS
 
 
+_PLAIN_TEXT = frozenset(("text", "choice"))
+
+
 def read_value(sheet: str, col: int, row: int, value, kind: str):
     """One cell as its kind, or :class:`CellError` naming the cell, the value and the fix."""
+    # Fast paths for the ordinary cells of a 100,000-row register (plain text, a naive
+    # date-time or a whole number as calamine and openpyxl return them): the same result as
+    # the general code below, without its checks for errors, formulas and typed text.
+    t = type(value)
+    if t is str:
+        if kind in _PLAIN_TEXT:
+            s = value.strip()
+            if not s:
+                return None
+            if s[0] not in "#=":
+                return s
+    elif t is datetime:
+        if value.tzinfo is None and value.year <= 2200:
+            if kind == "datetime":
+                return value
+            if kind == "date":
+                return value.date()
+    elif t is float:
+        if kind == "int" and value.is_integer():
+            return int(value)
+    elif t is int:
+        if kind == "int":
+            return value
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if _is_error_value(value):
@@ -288,29 +316,129 @@ def read_log(rows: list[list], sheet: str = SHEETS["log"]) -> Rows:
     if not rows:
         raise WorkbookError(f"{sheet}: the sheet is empty — its header row is missing")
     hm = header_map(sheet, rows[0], LOG_COLUMNS, required=tuple(c.field for c in LOG_COLUMNS))
-    kinds = {c.field: c.kind for c in LOG_COLUMNS}
-    for r, row in enumerate(rows[1:], start=2):
-        if not row or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
-            continue
-        try:
-            vals = {c.field: read_value(sheet, hm[c.field], r, row[hm[c.field]] if hm[c.field] < len(row) else None, c.kind) for c in LOG_COLUMNS}
-            raw = vals["data"] or ""
-            try:
-                data = json.loads(raw) if raw else {}
-            except json.JSONDecodeError:
-                raise CellError(sheet, f"{col_letter(hm['data'])}{r}", raw, "is not the data xlflow wrote", "the Log must not be edited by hand — restore it from a backup") from None
-            if vals["at"] is None or vals["seq"] is None:
-                raise CellError(sheet, f"{col_letter(hm['at' if vals['at'] is None else 'seq'])}{r}", None, "is empty", "the Log must not be edited by hand — restore it from a backup")
-            e = LogEntry(vals["seq"], vals["item"] or "", vals["substep"] or "", vals["action"] or "", vals["at"], vals["by"] or "", vals["note"] or "", data, vals["hash"] or "")
-        except ValueError as ex:  # LogEntry's own checks (an unknown action)
-            if isinstance(ex, CellError):
-                out.problems.append(ex)
-            else:
-                out.problems.append(CellError(sheet, f"{col_letter(hm['action'])}{r}", row[hm["action"]], str(ex).split('"')[-1].strip() or "is not an action", "the Log must not be edited by hand"))
-            continue
-        out.records.append(e)
-        out.row_of[e.seq] = r
+    idx = [hm[c.field] for c in LOG_COLUMNS]
+    pick, width = operator.itemgetter(*idx), max(idx) + 1
+    body = itertools.islice(rows, 1, None)
+    first, same = 2, {}
+    # Rows come in chunks: a chunk of ordinary rows (what xlflow wrote) is read column by
+    # column; a chunk with any other row in it — blank, damaged, typed over — is read row
+    # by row, and a row that is not ordinary takes the general path, which names the problem.
+    while chunk := list(itertools.islice(body, _CHUNK)):
+        entries = _plain_log_chunk(chunk, idx, same)
+        if entries is not None:
+            out.records += entries
+            out.row_of.update(zip([e.seq for e in entries], range(first, first + len(chunk))))
+        else:
+            for r, row in enumerate(chunk, start=first):
+                e = _plain_log_row(pick(row)) if len(row) >= width else None
+                if e is None:
+                    e = _read_log_row(sheet, hm, r, row, out)
+                if e is not None:
+                    out.records.append(e)
+                    out.row_of[e.seq] = r
+        first += len(chunk)
     return out
+
+
+_CHUNK = 2048
+
+
+def _read_log_row(sheet: str, hm: dict[str, int], r: int, row, out: Rows) -> LogEntry | None:
+    """One Log row the general way: its entry, or ``None`` (blank, or a problem added to ``out``)."""
+    if not row or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+        return None
+    try:
+        vals = {c.field: read_value(sheet, hm[c.field], r, row[hm[c.field]] if hm[c.field] < len(row) else None, c.kind) for c in LOG_COLUMNS}
+        raw = vals["data"] or ""
+        try:
+            data = json.loads(raw) if raw else {}
+        except json.JSONDecodeError:
+            raise CellError(sheet, f"{col_letter(hm['data'])}{r}", raw, "is not the data xlflow wrote", "the Log must not be edited by hand — restore it from a backup") from None
+        if vals["at"] is None or vals["seq"] is None:
+            raise CellError(sheet, f"{col_letter(hm['at' if vals['at'] is None else 'seq'])}{r}", None, "is empty", "the Log must not be edited by hand — restore it from a backup")
+        e = LogEntry(vals["seq"], vals["item"] or "", vals["substep"] or "", vals["action"] or "", vals["at"], vals["by"] or "", vals["note"] or "", data, vals["hash"] or "")
+    except ValueError as ex:  # LogEntry's own checks (an unknown action)
+        if isinstance(ex, CellError):
+            out.problems.append(ex)
+        else:
+            out.problems.append(CellError(sheet, f"{col_letter(hm['action'])}{r}", row[hm["action"]], str(ex).split('"')[-1].strip() or "is not an action", "the Log must not be edited by hand"))
+        return None
+    return e
+
+
+def _plain_text(v) -> str | None:
+    """``read_value(…, "text") or ""`` for an ordinary cell; ``None`` when it needs the general path."""
+    if type(v) is str:
+        s = v.strip()
+        return s if not s or s[0] not in "#=" else None
+    return "" if v is None else None
+
+
+def _plain_log_row(vals: tuple) -> LogEntry | None:
+    """The entry of an ordinary Log row (as :func:`read_log`'s general path reads it), or ``None``."""
+    seq, item, substep, action, at, by, note, data, h = vals
+    if type(seq) is float and seq.is_integer():
+        seq = int(seq)
+    elif type(seq) is not int:
+        return None
+    if type(at) is not datetime or at.tzinfo is not None or at.year > 2200:
+        return None
+    item, substep, action, by, note, data, h = texts = tuple(map(_plain_text, (item, substep, action, by, note, data, h)))
+    if None in texts:
+        return None
+    try:
+        return LogEntry(seq, item, substep, action, at, by, note, json.loads(data) if data else {}, h)
+    except ValueError:  # not JSON, an unknown action: the general path says which cell
+        return None
+
+
+_NUMBER = frozenset((int, float))
+_TEXT = frozenset((str, type(None)))
+
+
+def _plain_texts(col: tuple, same: dict | None = None) -> list[str] | None:
+    """A column of ordinary text cells as :func:`_plain_text` reads them, or ``None``.
+
+    With ``same``, equal texts become one string object (an item's number, a sub-step, a
+    name repeat on every row: at 1.5 million rows that is hundreds of megabytes).
+    """
+    if not set(map(type, col)) <= _TEXT:
+        return None
+    if None in col:
+        col = ["" if v is None else v for v in col]
+    got = list(map(str.strip, col))
+    joined = "\x00" + "\x00".join(got)
+    if "\x00#" in joined or "\x00=" in joined:  # an Excel error, a formula: the general path
+        return None
+    if same is not None:
+        got = list(map(same.setdefault, got, got))
+    return got
+
+
+def _plain_log_chunk(chunk: list, idx: list[int], same: dict | None = None) -> list[LogEntry] | None:
+    """The entries of a chunk of ordinary Log rows, read column by column; ``None`` if any
+    row is not ordinary (then :func:`_plain_log_row` and the general path read it row by row)."""
+    if min(map(len, chunk)) <= max(idx):
+        return None
+    cols = list(zip(*chunk))
+    seq, item, substep, action, at, by, note, data, h = (cols[i] for i in idx)
+    if not set(map(type, seq)) <= _NUMBER or set(map(type, at)) != {datetime}:
+        return None
+    try:
+        seqs = list(map(int, seq))
+    except (ValueError, OverflowError):  # NaN, infinity
+        return None
+    if seqs != list(seq) or any(t.tzinfo is not None or t.year > 2200 for t in at):
+        return None
+    texts = [_plain_texts(c, same) for c in (item, substep, action, by, note)] + [_plain_texts(c) for c in (data, h)]
+    if None in texts:
+        return None
+    items, substeps, actions, bys, notes, datas, hashes = texts
+    try:
+        datas = [json.loads(d) if d else {} for d in datas]
+        return list(map(LogEntry, seqs, items, substeps, actions, at, bys, notes, datas, hashes))
+    except ValueError:  # not JSON, an unknown action
+        return None
 
 
 def verify_chain(entries: list[LogEntry], rows: dict[int, int] | None = None, sheet: str = SHEETS["log"]) -> str | None:

@@ -117,7 +117,7 @@ def commit(path: Path, planner) -> Change:
     bk.check_readable(path)
     bk.refuse_if_open(path)
     bk.refuse_if_read_only(path)
-    with bk.writer_lock(path):
+    with bk.writer_lock(path), bk.gc_paused():  # openpyxl makes a cell object per value: no garbage until the end
         wb = bk.open_for_write(path)
         b = bk.parse(bk.sheet_rows_openpyxl(wb), path)
         damaged = log_problems(b)

@@ -106,6 +106,7 @@ class WorkCalendar:
             d += one
         prefix[n] = acc
         self._prefix = prefix
+        self._days: dict[date, tuple[float, bool]] = {}  # day → (its prefix, a working day?)
 
     # -- days --------------------------------------------------------------------------
     def _is_workday(self, d: date) -> bool:
@@ -122,18 +123,25 @@ class WorkCalendar:
         return i
 
     # -- the one primitive -------------------------------------------------------------
+    def _day(self, d: date) -> tuple[float, bool]:
+        """(working minutes before ``d``, whether ``d`` is a working day), cached per day."""
+        hit = self._days.get(d)
+        if hit is None:
+            hit = self._days[d] = (self._prefix[self._index(d)], self._is_workday(d))
+        return hit
+
     def minutes(self, t: datetime) -> float:
         """Working minutes from the calendar's origin to ``t``."""
-        t = local(t)
-        i = self._index(t.date())
-        base = self._prefix[i]
-        if not self._is_workday(t.date()):
+        if t.tzinfo is not None:
+            t = local(t)
+        base, work = self._days.get(t.date()) or self._day(t.date())
+        if not work:
             return base
-        tod = _mins(t.time())
+        tod = t.hour * 60 + t.minute + t.second / 60 + t.microsecond / 60e6  # _mins(t.time())
         for s, e in self._spans:
             if tod <= s:
                 break
-            base += min(tod, e) - s
+            base += (tod if tod < e else e) - s
         return base
 
     def moment(self, total: float) -> datetime:
@@ -207,7 +215,7 @@ class WorkCalendar:
     # -- columns -----------------------------------------------------------------------
     def minutes_many(self, stamps: Iterable[datetime | None]) -> list[float | None]:
         """:meth:`minutes` over a column; ``None`` stays ``None``. Cached per day."""
-        cache: dict[date, tuple[float, bool]] = {}
+        cache = self._days
         spans = self._spans
         out: list[float | None] = []
         for t in stamps:

@@ -1,0 +1,236 @@
+"""The performance figures of issue 7, measured in one run.
+
+    python benchmarks/run.py --items 100000
+
+prints one ``name = value`` line per figure (goals and raw times on lines starting with
+``#``)::
+
+    check_over_calamine = 1.6              # `xlflow check` ÷ calamine reading the same sheets
+    openpyxl_over_check = 7.9              # the same check reading with openpyxl read-only ÷ ours
+    evaluate_over_calamine = 2.1           # `xlflow evaluate … --round 9` ÷ the calamine read
+    action_over_openpyxl_roundtrip = 1.1   # `xlflow advance` ÷ openpyxl's own load + save
+    check_peak_rss_mb = 1800               # peak memory of `xlflow check`
+    ribbon_calls_10 = 589                  # xlwings calls of the busiest ribbon click, 10 rows
+    ribbon_calls_100k = 589                # … and 100,000 rows
+
+Every leg runs as a child process of its own, started the way a user starts it
+(``python -m xlflow.cli …``) and measured by ``wait4``: its CPU time (user + system) and
+peak memory, and its wall-clock time. The ratios are of CPU times, because the machine
+these figures come from is shared and wall-clock time there says more about the
+neighbours than about xlflow; the wall-clock ratios follow on ``#`` lines. The register is
+:mod:`generate`'s (cached under ``benchmarks/data``).
+
+The action and its openpyxl round trip are measured on a register of ``--action-items``
+letters (default: the same, up to 20,000): openpyxl's full load of a 1.8-million-row Log
+needs about ten gigabytes and several minutes each way, so at 100,000 items the figure is
+taken at the largest size that runs in a few minutes unless asked for explicitly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402
+
+#: name → (comparison, goal, what it measures)
+GOALS: dict[str, tuple[str, float, str]] = {
+    "check_over_calamine": ("<=", 2.0, "`xlflow check` ÷ python-calamine reading the same sheets into Python values"),
+    "openpyxl_over_check": (">=", 5.0, "the same check with openpyxl read-only doing the reading ÷ ours"),
+    "evaluate_over_calamine": ("<=", 3.0, "`xlflow evaluate --round 9` ÷ the calamine read"),
+    "action_over_openpyxl_roundtrip": ("<=", 1.2, "one `xlflow advance` ÷ openpyxl's own load and save of that file"),
+    "check_peak_rss_mb": ("<=", 400.0, "peak memory of `xlflow check` (MB)"),
+}
+
+# What the baseline legs do, as small programs of their own.
+CALAMINE_READ = """
+import sys
+from python_calamine import CalamineWorkbook
+wb = CalamineWorkbook.from_path(sys.argv[1])
+rows = {n: wb.get_sheet_by_name(n).to_python(skip_empty_area=False) for n in wb.sheet_names}
+"""
+# `xlflow check` itself, with the one reading function swapped for openpyxl's read-only mode.
+OPENPYXL_CHECK = """
+import sys
+import openpyxl
+from xlflow import book, cli
+
+def read_only_rows(path):
+    wb = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+    finally:
+        wb.close()
+
+book._sheet_rows_calamine = read_only_rows
+sys.argv = ["xlflow", *sys.argv[1:]]
+cli.main()
+"""
+OPENPYXL_ROUNDTRIP = """
+import sys
+import openpyxl
+wb = openpyxl.load_workbook(sys.argv[1], rich_text=False)
+wb.save(sys.argv[2])
+"""
+RIBBON = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from ribbon_calls import count_calls
+for n in sys.argv[2:]:
+    print(max(count_calls(int(n)).values()))
+"""
+
+
+@dataclass
+class Leg:
+    """One child process: CPU seconds (user + system), wall seconds, peak memory (MB), exit code."""
+
+    cpu: float
+    wall: float
+    rss_mb: float
+    code: int
+    out: str
+    err: str
+
+
+def run_leg(args: list[str], cwd: Path) -> Leg:
+    """Run ``args`` and measure that one process with ``wait4``."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        p = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=err, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Leg(ru.ru_utime + ru.ru_stime, wall, ru.ru_maxrss / 1024, p.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+
+
+def xlflow(*args: str) -> list[str]:
+    return [sys.executable, "-m", "xlflow.cli", *map(str, args)]
+
+
+def python(code: str, *args) -> list[str]:
+    return [sys.executable, "-c", code, *map(str, args)]
+
+
+def fresh(work: Path, name: str, register: Path, copy: bool = False) -> Path:
+    """A folder of its own for one leg, with the register in it (a link, or a copy to write)."""
+    d = work / name
+    d.mkdir()
+    target = d / "register.xlsx"
+    if copy:
+        shutil.copyfile(register, target)
+    else:
+        target.symlink_to(register)
+    return target
+
+
+def must(leg: Leg, what: str, ok=(0,)) -> Leg:
+    if leg.code not in ok:
+        raise SystemExit(f"{what} failed (exit {leg.code}):\n{leg.out[-2000:]}\n{leg.err[-4000:]}")
+    return leg
+
+
+def label(n: int) -> str:
+    return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
+
+
+def show(name: str, value, note: str = "") -> None:
+    text = "n/a" if value is None else (f"{value:.2f}" if isinstance(value, float) else str(value))
+    print(f"{name} = {text}", flush=True)
+    if note:
+        print(f"#   {note}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--items", type=int, default=100_000, help="letters in the register (default 100000)")
+    ap.add_argument("--action-items", type=int, default=None, help="letters in the register the action is timed on (default: --items, at most 20000)")
+    ap.add_argument("--ribbon-large", type=int, default=100_000, help="the large register of the ribbon count (default 100000)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--data-dir", type=Path, default=generate.DATA, help="where generated registers are cached")
+    ap.add_argument("--skip", default="", help="comma-separated legs to leave out: openpyxl, evaluate, action, ribbon")
+    a = ap.parse_args(argv)
+    skip = {s.strip() for s in a.skip.split(",") if s.strip()}
+    action_items = a.action_items or min(a.items, 20_000)
+
+    print(f"# cores = {os.cpu_count()}  python = {sys.version.split()[0]}  items = {a.items}  action_items = {action_items}", flush=True)
+    path, meta = generate.cached(a.items, a.seed, a.data_dir)
+    print(f"# register: {path.name}: {meta['items']} letters, {meta['log_rows']} log rows, {path.stat().st_size / 1e6:.0f} MB", flush=True)
+    now = datetime.fromisoformat(meta["now"])
+    for name, (cmp, goal, what) in GOALS.items():
+        print(f"# goal {name} {cmp} {goal:g}: {what}")
+    print("# ratios are of CPU time (user + system) of each child process; wall-clock ratios on '#' lines")
+
+    with tempfile.TemporaryDirectory(prefix="xlflow-bench-") as tmp:
+        work = Path(tmp)
+        base = must(run_leg(python(CALAMINE_READ, path), work), "the calamine read")
+        check = must(run_leg(xlflow("check", fresh(work, "check", path), "--now", now.isoformat(), "--outbox", work / "check" / "outbox"), work), "xlflow check")
+        print(f"# calamine read: {base.cpu:.1f} s CPU, {base.wall:.1f} s wall, {base.rss_mb:.0f} MB")
+        print(f"# xlflow check: {check.cpu:.1f} s CPU, {check.wall:.1f} s wall, {check.rss_mb:.0f} MB, "
+              f"{len(list((work / 'check' / 'outbox').glob('*.eml')))} e-mails")
+        show("check_over_calamine", check.cpu / base.cpu, f"wall clock: {check.wall / base.wall:.2f}")
+
+        if "openpyxl" in skip:
+            show("openpyxl_over_check", None)
+        else:
+            slow = must(run_leg(python(OPENPYXL_CHECK, "check", fresh(work, "openpyxl", path), "--now", now.isoformat(),
+                                       "--outbox", work / "openpyxl" / "outbox"), work), "the openpyxl check")
+            print(f"# check reading with openpyxl read-only: {slow.cpu:.1f} s CPU, {slow.wall:.1f} s wall, {slow.rss_mb:.0f} MB")
+            show("openpyxl_over_check", slow.cpu / check.cpu, f"wall clock: {slow.wall / check.wall:.2f}")
+
+        if "evaluate" in skip:
+            show("evaluate_over_calamine", None)
+        else:
+            book = fresh(work, "evaluate", path)
+            ev = must(run_leg(xlflow("evaluate", book, "--fiscal-year", "2569", "--round", "9", "-o", book.with_name("evaluation.xlsx"),
+                                     "--now", now.isoformat()), work), "xlflow evaluate")
+            print(f"# xlflow evaluate: {ev.cpu:.1f} s CPU, {ev.wall:.1f} s wall, {ev.rss_mb:.0f} MB")
+            show("evaluate_over_calamine", ev.cpu / base.cpu, f"wall clock: {ev.wall / base.wall:.2f}")
+
+        if "action" in skip:
+            show("action_over_openpyxl_roundtrip", None)
+        else:
+            apath, ameta = (path, meta) if action_items == a.items else generate.cached(action_items, a.seed, a.data_dir)
+            item = ameta["advanceable"][-1]
+            at = (datetime.fromisoformat(ameta["now"]) + timedelta(minutes=1)).isoformat()
+            book = fresh(work, "action", apath, copy=True)
+            act = must(run_leg(xlflow("advance", book, item, "--at", at, "--by", "benchmark"), work), "xlflow advance")
+            book = fresh(work, "roundtrip", apath, copy=True)
+            rt = must(run_leg(python(OPENPYXL_ROUNDTRIP, book, book.with_name("saved.xlsx")), work), "openpyxl load and save")
+            print(f"# on {action_items} letters: xlflow advance {item}: {act.cpu:.1f} s CPU, {act.wall:.1f} s wall, {act.rss_mb:.0f} MB; "
+                  f"openpyxl load + save: {rt.cpu:.1f} s CPU, {rt.wall:.1f} s wall, {rt.rss_mb:.0f} MB")
+            show("action_over_openpyxl_roundtrip", act.cpu / rt.cpu, f"wall clock: {act.wall / rt.wall:.2f}")
+
+        show("check_peak_rss_mb", round(check.rss_mb))
+
+        sizes = (10, a.ribbon_large)
+        counts: list[int | None] = [None, None]
+        if "ribbon" not in skip and (HERE / "ribbon_calls.py").exists():
+            leg = run_leg(python(RIBBON, HERE, *sizes), work)
+            if leg.code == 0:
+                counts = [int(x) for x in leg.out.split()[-2:]]
+            else:
+                print(f"# ribbon_calls.py failed (exit {leg.code}): {leg.err.strip().splitlines()[-1] if leg.err.strip() else ''}")
+        elif "ribbon" not in skip:
+            print("# benchmarks/ribbon_calls.py has not landed: the ribbon counts are n/a")
+        for n, c in zip(sizes, counts):
+            show(f"ribbon_calls_{label(n)}", c)
+        print(f"# goal ribbon_calls_{label(sizes[1])} == ribbon_calls_10: a click makes as many xlwings calls on a large register as on a small one")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
