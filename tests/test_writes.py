@@ -232,3 +232,20 @@ def test_table_and_status_formula_grow_with_every_new_row(register_book, xlflow)
     assert (table.ref, table.autoFilter.ref) == ("A1:X4", "A1:X4")
     assert [ws[f"A{r}"].value for r in range(2, 5)] == ["1/2569", "2/2569", "3/2569"]
     assert all(ws[f"{COL['status']}{r}"].value.startswith(f'=IF($W{r}<>"","เสร็จสิ้น"') for r in range(2, 5))
+
+
+def test_an_image_in_the_register_survives_an_action(one_item, xlflow, tmp_path):
+    """A logo or a scanned signature placed on a sheet is kept (openpyxl needs Pillow for that)."""
+    from openpyxl.drawing.image import Image
+    from PIL import Image as PILImage
+
+    png = tmp_path / "logo.png"
+    PILImage.new("RGB", (40, 20), (200, 30, 30)).save(png)
+    wb = openpyxl.load_workbook(one_item)
+    wb[SHEETS["info"]].add_image(Image(str(png)), "G2")
+    wb.save(one_item)
+    r = xlflow("assign", one_item, "1/2569", "--unit", "กลุ่มวิเทศสัมพันธ์", "--at", "2026-11-25T09:05", "--by", "c")
+    assert r.exit_code == 0, r.output
+    images = openpyxl.load_workbook(one_item)[SHEETS["info"]]._images
+    assert len(images) == 1
+    assert images[0].anchor._from.col == 6 and images[0].anchor._from.row == 1
