@@ -396,3 +396,20 @@ def test_a_holiday_added_later_re_times_an_open_item():
     assert timing(it.state, P, CAL, bkk(2026, 11, 30, 16, 0)).due_at == naive(2026, 12, 1, 10, 0)
     cabinet_day = WorkCalendar(holidays=[date(2026, 12, 1), date(2026, 12, 7), date(2026, 12, 10)])
     assert timing(it.state, P, cabinet_day, bkk(2026, 11, 30, 16, 0)).due_at == naive(2026, 12, 2, 10, 0)
+
+
+def test_a_batch_can_register_a_letter_and_act_on_it_in_one_save(register_book):
+    """The demo and bulk imports plan many actions on one load and write once."""
+    from xlflow import service
+
+    def plan(b, change):
+        item = service.plan_register(b, change, at=datetime(2026, 11, 25, 9, 0), by="c", subject="ขอเชิญประชุม")
+        service.plan_action(b, change, item, "assign", at=datetime(2026, 11, 25, 9, 5), by="c", unit="วท.")
+        service.plan_action(b, change, item, "advance", at=datetime(2026, 11, 25, 9, 6), by="c")
+
+    change = service.commit(register_book, plan)
+    assert [e.action for e in change.log] == ["register", "assign", "advance"]
+    assert len(change.rows) == 1
+    view = service.show(register_book, "1/2569", now=datetime(2026, 11, 25, 9, 7))
+    assert (view["substep"], view["unit"]) == ("1.3", "วท.")
+    assert service.verify(register_book) is None

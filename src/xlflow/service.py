@@ -29,6 +29,7 @@ class Change:
     rows: dict[int, dict[str, object]] = field(default_factory=dict)  # Register row → field → value
     items: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    new_rows: dict[str, int] = field(default_factory=dict)  # items registered in this change → their row
 
 
 LETTER_FIELDS = ("letter_no", "letter_date", "sender", "addressee", "subject", "urgency", "secrecy", "reply_by", "action", "remarks")
@@ -40,7 +41,14 @@ def _next_seq(b: bk.Book, change: Change) -> int:
 
 
 def _item_entries(b: bk.Book, item: str, change: Change) -> list[LogEntry]:
-    return [e for e in (*b.log, *change.log) if e.item == item]
+    """The item's log entries, read and planned; the Log is indexed once per book, not per action."""
+    index = b.__dict__.get("_by_item")
+    if index is None:
+        index = {}
+        for e in b.log:
+            index.setdefault(e.item, []).append(e)
+        b.__dict__["_by_item"] = index
+    return [*index.get(item, ()), *(e for e in change.log if e.item == item)]
 
 
 def find_item(b: bk.Book, item: str) -> str:
@@ -81,13 +89,21 @@ def plan_register(b: bk.Book, change: Change, *, at: datetime, by: str, received
     change.log.append(entry)
     change.rows[r] = values
     change.items.append(item)
+    change.new_rows[item] = r
     change.messages.append(f"registered {item}")
     return item
 
 
 def plan_action(b: bk.Book, change: Change, item: str, action: str, *, at: datetime, by: str, note: str = "", unit: str | None = None, officer: str | None = None) -> None:
-    """One action on one item, checked by the core; adds its log row and Register cells."""
-    item = find_item(b, item)
+    """One action on one item, checked by the core; adds its log row and Register cells.
+
+    The item may have been registered earlier in the same change (a batch: one load, many
+    actions, one save)."""
+    item = str(item).strip()
+    row = change.new_rows.get(item)
+    if row is None:
+        item = find_item(b, item)
+        row = b.register_rows[item]
     entries = _item_entries(b, item, change)
     if not entries:
         raise _no_registration(b, item, "it was typed into the Register by hand; register letters with xlflow")
@@ -96,7 +112,7 @@ def plan_action(b: bk.Book, change: Change, item: str, action: str, *, at: datet
     entry, new = act(state, entries, action, at=at, by=by, process=b.process, note=note, unit=unit, officer=officer, officers=officers, seq=_next_seq(b, change))
     t = timing(new, b.process, b.calendar, local(at))
     change.log.append(entry)
-    change.rows.setdefault(b.register_rows[item], {}).update(bk.derived_values(new, t, b.process))
+    change.rows.setdefault(row, {}).update(bk.derived_values(new, t, b.process))
     change.items.append(item)
     change.messages.append(f"{item}: {action} → {new.substep if not new.done else 'done'}")
 
