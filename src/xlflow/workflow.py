@@ -15,6 +15,7 @@ sub-step and what is missing, and changes nothing.
 from __future__ import annotations
 
 import itertools
+import operator
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -69,19 +70,27 @@ def next_number(existing: Iterable[str], at: datetime) -> str:
 
 
 # -- replay --------------------------------------------------------------------------------
+_ACTION, _SEQ = operator.attrgetter("action"), operator.attrgetter("seq")
+
+
 def replay(entries: list[LogEntry], process: Process) -> ItemState:
     """The state of one item from its log entries (in log order).
 
     ``correct`` entries withdraw the item's last effective action, so a mistaken click is
     undone by an entry of its own and the log is never rewritten.
     """
-    effective: list[LogEntry] = []
-    for e in entries:
-        if e.action == "correct":
-            if len(effective) > 1:
-                effective.pop()
-        else:
-            effective.append(e)
+    if not isinstance(entries, (list, tuple)):
+        entries = list(entries)
+    if "correct" not in map(_ACTION, entries):  # the common case: every entry is in force
+        effective = entries
+    else:
+        effective = []
+        for e in entries:
+            if e.action == "correct":
+                if len(effective) > 1:
+                    effective.pop()
+            else:
+                effective.append(e)
     if not effective or effective[0].action != "register":
         raise IllegalAction(f"item {entries[0].item if entries else '?'} has no registration in the log")
     return _fold(effective, process)
@@ -152,7 +161,7 @@ def _fold(entries: list[LogEntry], process: Process) -> ItemState:
         segments=tuple(
             Segment(item=item, substep=s[0], round=s[1], started=s[2], finished=s[3], pauses=tuple(s[4]), by=s[5], outcome=s[6]) for s in segs
         ),
-        effective=tuple(e.seq for e in entries),
+        effective=tuple(map(_SEQ, entries)),
     )
 
 
