@@ -159,7 +159,9 @@ EXPECT: dict[str, dict] = {
     # -- the table's structure --
     "merged_subject": fine(),
     "merged_derived": fine(refresh=(1, f"Error: {REG}!O4: is inside the merged cells O3:O4, where xlflow must write row 4 — "
-                                       "unmerge them (Home → Merge & Center → Unmerge Cells), then try again; nothing was changed")),
+                                       "unmerge them (Home → Merge & Center → Unmerge Cells), then try again; nothing was changed"),
+                           # merging emptied O4: the Register no longer shows what the Log says
+                           verify=(1, f'Error: {REG}!O4 (item 3/2569): the Register shows ขั้นตอนปัจจุบัน "" but the Log says "1.2"')),
     "merged_items": fine(
         list=(0, (f"Warning: {REG}!A4: (empty) has no registration number — register letters with xlflow so each gets its number",
                   f"Warning: {LOG} row 4: item 3/2569 is in the Log but not in the Register")),

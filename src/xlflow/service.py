@@ -264,4 +264,65 @@ def verify(path: Path) -> str | None:
     damaged = log_problems(b)
     if damaged:
         return str(damaged[0])
-    return schema.verify_chain(b.log, b.log_rows)
+    return schema.verify_chain(b.log, b.log_rows) or register_disagreement(b)
+
+
+#: The Register's columns that follow from the Log alone (not from the calendar or "now").
+STAMPED = ("substep", "round", "unit", "officer", "paused_since", "completed_at", "last_by")
+
+
+def register_disagreement(b: bk.Book) -> str | None:
+    """The first Register row whose stamped columns disagree with its replayed Log.
+
+    The hash chain cannot see the *last* Log rows deleted; the Register row, written in
+    the same save as the Log row, still shows the state that row made — so the two are
+    compared. A Register edited by hand is caught the same way.
+    """
+    from python_calamine import CalamineWorkbook
+
+    if b.path is None:
+        return None
+    sheet = schema.SHEETS["register"]
+    rows = CalamineWorkbook.from_path(str(b.path)).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    hm = schema.header_map(sheet, rows[0], schema.REGISTER_COLUMNS)
+    cols = {c.field: c for c in schema.REGISTER_COLUMNS}
+    states = b.states()
+    for item, r in sorted(b.register_rows.items(), key=lambda kv: kv[1]):
+        state = states.get(item)
+        if state is None:
+            continue  # letters with no Log registration are reported by list and show
+        expected = bk.derived_values(state, timing(state, b.process, b.calendar, state.last_at or state.started_at), b.process)
+        row = rows[r - 1] if r - 1 < len(rows) else []
+        for f in STAMPED:
+            if f not in hm:
+                continue
+            shown = row[hm[f]] if hm[f] < len(row) else None
+            want = expected[f]
+            if _same(shown, want):
+                continue
+            return (
+                f"{sheet}!{schema.col_letter(hm[f])}{r} (item {item}): the Register shows {cols[f].th} \"{_show(shown)}\" but the Log says "
+                f"\"{_show(want)}\" — the last Log row(s) of this item were deleted, or the Register was edited by hand; "
+                f"restore the workbook from {bk.backup_dir(b.path).name}, or run xlflow refresh if only the Register was edited"
+            )
+    return None
+
+
+def _same(shown, want) -> bool:
+    if want in (None, "") and shown in (None, ""):
+        return True
+    if isinstance(want, datetime):
+        if not isinstance(shown, datetime):
+            return False
+        return abs((shown.replace(tzinfo=None) - want).total_seconds()) < 1
+    if isinstance(want, int) and isinstance(shown, (int, float)):
+        return int(shown) == want
+    return str(shown).strip() == str(want).strip()
+
+
+def _show(v) -> str:
+    if isinstance(v, datetime):
+        return v.strftime("%Y-%m-%d %H:%M")
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return "" if v is None else str(v)
