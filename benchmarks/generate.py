@@ -52,6 +52,10 @@ DATA = Path(__file__).resolve().parent / "data"
 NOW = datetime(2026, 11, 25, 10, 0)
 FIRST = datetime(2025, 10, 1, 8, 30)
 _EPOCH = date(1899, 12, 30)
+#: Excel's last row: a sheet cannot hold more (header included). At about 18 Log rows per
+#: letter, a register passes it near 58,000 letters — the 100,000-letter register here is
+#: one Excel itself would open only in part (calamine and openpyxl read it whole).
+EXCEL_ROWS = 1_048_576
 
 OFFICERS = [
     ("นายสมชาย ใจดี", "somchai.j"), ("นางสาวสุภาพร แก้วมณี", "supaporn.k"), ("นายวีระ ศรีสุข", "weera.s"),
@@ -344,7 +348,7 @@ def generate(path: Path, items: int, seed: int = 1, now: datetime = NOW, progres
     os.replace(tmp, path)
     meta = {
         "version": VERSION, "seed": seed, "items": items, "log_rows": log.seq, "now": now.isoformat(timespec="minutes"),
-        **counts, "advanceable": advanceable[-50:], "seconds": round(time.perf_counter() - started, 1),
+        **counts, "fits_in_excel": log.seq + 1 <= EXCEL_ROWS, "advanceable": advanceable[-50:], "seconds": round(time.perf_counter() - started, 1),
         "bytes": path.stat().st_size,
     }
     path.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
@@ -447,6 +451,11 @@ def cached(items: int, seed: int = 1, data_dir: Path = DATA, progress: bool | No
     return path, generate(path, items, seed, progress=progress)
 
 
+def fits_in_excel(meta: dict) -> bool:
+    """Whether every sheet of the register is within Excel's 1,048,576 rows."""
+    return meta["log_rows"] + 1 <= EXCEL_ROWS and meta["items"] + 1 <= EXCEL_ROWS
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--items", type=int, default=100_000, help="letters in the register (default 100000)")
@@ -463,6 +472,9 @@ def main(argv: list[str] | None = None) -> int:
             path.unlink()
         path, meta = cached(a.items, a.seed)
     print(f"{path}: {meta['items']} letters, {meta['log_rows']} log rows ({meta['done']} done, {meta['open']} open, {meta['paused']} paused)")
+    if not fits_in_excel(meta):
+        print(f"note: the Log has {meta['log_rows'] + 1} rows, more than Excel's {EXCEL_ROWS:,}: Excel opens only the first {EXCEL_ROWS:,}, "
+              f"and no row can be added to it (xlflow's readers read it whole)")
     return 0
 
 

@@ -71,12 +71,25 @@ def test_the_benchmark_prints_every_figure_as_a_number(tmp_path):
         assert f"# goal {name} " in done.stdout
 
 
+def test_an_action_past_excels_last_row_is_reported_not_attempted(small, tmp_path, monkeypatch, capsys):
+    import run
+
+    monkeypatch.setattr(generate, "EXCEL_ROWS", small[1]["log_rows"])  # one row short of this register's Log
+    assert run.main(["--items", "200", "--data-dir", str(small[0].parent), "--skip", "openpyxl,evaluate,ribbon"]) == 0
+    out = capsys.readouterr().out
+    assert "more than an Excel sheet holds" in out
+    assert "# no action on 200 letters: their Log is past Excel's last row" in out
+    assert "action_over_openpyxl_roundtrip = n/a" in out
+    assert float(out.split("check_over_calamine = ")[1].split()[0]) > 0
+
+
 def test_a_generated_register_is_one_xlflow_reads_checks_and_acts_on(small, tmp_path):
     path, meta = small
     b = bk.load(path)
     assert b.problems == []
     assert len(b.letters) == meta["items"] == 200
     assert len(b.log) == meta["log_rows"]
+    assert meta["fits_in_excel"] and generate.fits_in_excel(meta)
     assert schema.verify_chain(b.log, b.log_rows) is None
     # the stored derived columns are what xlflow derives from the log
     import openpyxl
