@@ -249,3 +249,14 @@ def test_an_image_in_the_register_survives_an_action(one_item, xlflow, tmp_path)
     images = openpyxl.load_workbook(one_item)[SHEETS["info"]]._images
     assert len(images) == 1
     assert images[0].anchor._from.col == 6 and images[0].anchor._from.row == 1
+
+
+def test_a_temporary_file_left_by_a_killed_writer_is_cleared_by_the_next_write(one_item, xlflow):
+    left = one_item.with_name(f".~xlflow-tmp-999999-{one_item.name}")
+    left.write_bytes(b"half a workbook")
+    old = left.stat().st_mtime - 3600
+    os.utime(left, (old, old))
+    r = xlflow("assign", one_item, "1/2569", "--unit", "วท.", "--at", "2026-11-25T09:05", "--by", "c")
+    assert r.exit_code == 0, r.output
+    assert not left.exists()
+    assert [p.name for p in one_item.parent.glob(".~xlflow-tmp-*")] == []

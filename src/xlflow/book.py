@@ -364,6 +364,16 @@ def _stale(holder: str) -> bool:
     return False
 
 
+def _remove_leftover_temps(path: Path, mine: Path, older_than: float = 60.0) -> None:
+    """Delete temporary files that a killed writer left beside the workbook (never the old or
+    the new workbook itself: those are renamed, not written in place)."""
+    now = _time.time()
+    for f in path.parent.glob(f".~xlflow-tmp-*-{path.name}"):
+        with contextlib.suppress(OSError):
+            if f != mine and now - f.stat().st_mtime > older_than:
+                f.unlink()
+
+
 def backup_dir(path: Path) -> Path:
     return Path(path).with_name(".xlflow-backups")
 
@@ -382,6 +392,7 @@ def save_atomic(wb, path: Path) -> None:
     """
     path = Path(path)
     tmp = path.with_name(f".~xlflow-tmp-{os.getpid()}-{path.name}")
+    _remove_leftover_temps(path, tmp)
     try:
         _fault("before-save")
         wb.save(tmp)
