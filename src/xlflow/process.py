@@ -123,7 +123,7 @@ class Process:
         base = cls.default()
         problems: list[str] = []
         subs: list[SubStep] = []
-        letters = {f: _col_letter(i) for i, (f, _, _) in enumerate(COLUMNS)}
+        letters = {f: col_letter(i) for i, (f, _, _) in enumerate(COLUMNS)}
         seen: dict[str, str] = {}
         for offset, row in enumerate(rows):
             r = first_row + offset
@@ -317,7 +317,8 @@ def _text(v: object) -> str:
     return str(v).strip()
 
 
-def _col_letter(i: int) -> str:
+def col_letter(i: int) -> str:
+    """0-based column index → Excel letters (0 → A, 26 → AA)."""
     s = ""
     i += 1
     while i:

@@ -20,6 +20,7 @@ from .errors import CalendarError, CellError, DateError, WorkbookError
 from .model import SECRECIES, URGENCIES, Letter, LogEntry, Person
 from .worktime import Holiday
 from .process import COLUMNS as PROCESS_COLUMNS
+from .process import col_letter  # noqa: F401  (one definition, used across the adapters)
 
 # Sheet names as the office sees them (Thai), keyed by the program's code names.
 SHEETS = {
@@ -116,14 +117,6 @@ INFO_FIELDS: tuple[tuple[str, str], ...] = (
 PROCESS_HEADERS = tuple(Col(f, th, en) for f, th, en in PROCESS_COLUMNS)
 
 
-def col_letter(i: int) -> str:
-    """0-based column index → Excel letters (0 → A, 26 → AA)."""
-    s = ""
-    i += 1
-    while i:
-        i, r = divmod(i - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 def header_map(sheet: str, header: list, columns: tuple[Col, ...], required: tuple[str, ...] = ()) -> dict[str, int]:
