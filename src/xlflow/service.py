@@ -149,8 +149,26 @@ def commit(path: Path, planner) -> Change:
     return change
 
 
+#: Excel's last row: a sheet cannot hold more (a file with more does not open in Excel).
+EXCEL_ROWS = 1_048_576
+
+
 def write_change(wb, change: Change) -> None:
-    """Apply a :class:`Change` to an openpyxl workbook (cells only; nothing else is touched)."""
+    """Apply a :class:`Change` to an openpyxl workbook (cells only; nothing else is touched).
+
+    Refuses, before writing anything, a change that would run a sheet past Excel's last row.
+    """
+    full = [(schema.SHEETS["register"], max(change.rows))] if change.rows and max(change.rows) > EXCEL_ROWS else []
+    if change.log:
+        lg = wb[schema.SHEETS["log"]]
+        if lg.max_row + len(change.log) > EXCEL_ROWS:
+            full.append((schema.SHEETS["log"], lg.max_row + len(change.log)))
+    if full:
+        sheet, _ = full[0]
+        raise WorkbookError(
+            f"{sheet}: the sheet is full (Excel holds {EXCEL_ROWS:,} rows) — nothing was written; start a new register for the "
+            f"new fiscal year (xlflow init) and keep this one as the archive of the closed years"
+        )
     ws = wb[schema.SHEETS["register"]]
     hm = schema.header_map(schema.SHEETS["register"], [c.value for c in ws[1]], schema.REGISTER_COLUMNS)
     for r, values in sorted(change.rows.items()):
