@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import hashlib
-import json
 import os
 import shutil
 import socket
@@ -24,13 +23,13 @@ import time as _time
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from . import schema
-from .errors import CalendarError, ProcessError, WorkbookBusy, WorkbookError, XlflowError
+from .errors import CalendarError, WorkbookBusy, WorkbookError, XlflowError
 from .model import STATUS_TH, ItemState, Letter, LogEntry, Person
-from .process import END, Process
+from .process import Process
 from .schema import SHEETS
 from .workflow import Timing, replay_all, timing
 from .worktime import WorkCalendar

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 import getpass
 import json
-import sys
 from datetime import datetime
 from pathlib import Path
 

@@ -265,24 +265,31 @@ def _table_header(ws, st, row: int, columns) -> None:
     _fit_height(ws, row, [(n, w) for n, w in columns])
 
 
+def _form_top(ws, st, code: str, cols, header_spec, fields: dict[str, str]):
+    """The part both forms share: the title across the table, the header fields, the table's
+    header row. Returns (widths, column count, last column letter, the header row)."""
+    from openpyxl.utils import get_column_letter
+
+    widths = [w for _, w in cols]
+    n = len(cols)
+    last = get_column_letter(n)
+    t = ws.cell(row=1, column=1, value=SHEETS[code])
+    t.font, t.alignment = st["title"], st["center"]
+    ws.merge_cells(f"A1:{last}1")
+    ws.row_dimensions[1].height = 30
+    head_row = _header_block(ws, st, fields, header_spec, 2, 2, n, widths) + 1
+    _table_header(ws, st, head_row, cols)
+    return widths, n, last, head_row
+
+
 def fill_design(ws, process: Process, fields: dict[str, str]) -> None:
     """แบบฟอร์มการออกแบบกระบวนการ on ``ws`` (an empty sheet): one row per main step."""
     from openpyxl.utils import get_column_letter
 
     st = _styles()
     cols = DESIGN_COLUMNS
-    widths = [w for _, w in cols]
-    n = len(cols)
-    last = get_column_letter(n)
-    t = ws.cell(row=1, column=1, value=SHEETS["form_design"])
-    t.font, t.alignment = st["title"], st["center"]
-    ws.merge_cells(f"A1:{last}1")
-    ws.row_dimensions[1].height = 30
-    r = _header_block(ws, st, fields, DESIGN_HEADER, 2, 2, n, widths)
-    r += 1
-    head_row = r
-    _table_header(ws, st, head_row, cols)
-    r += 1
+    widths, n, last, head_row = _form_top(ws, st, "form_design", cols, DESIGN_HEADER, fields)
+    r = head_row + 1
     for step in _steps(process):
         subs = [s for s in process if s.step == step]
         values = [
@@ -336,22 +343,10 @@ def fill_design(ws, process: Process, fields: dict[str, str]) -> None:
 def fill_steps(ws, process: Process, fields: dict[str, str]) -> None:
     """แบบฟอร์มขั้นตอนการปฏิบัติงาน on ``ws`` (an empty sheet): one row per sub-step, the main
     step's number and name on its first sub-step."""
-    from openpyxl.utils import get_column_letter
-
     st = _styles()
     cols = STEPS_COLUMNS
-    widths = [w for _, w in cols]
-    n = len(cols)
-    last = get_column_letter(n)
-    t = ws.cell(row=1, column=1, value=SHEETS["form_steps"])
-    t.font, t.alignment = st["title"], st["center"]
-    ws.merge_cells(f"A1:{last}1")
-    ws.row_dimensions[1].height = 30
-    r = _header_block(ws, st, fields, STEPS_HEADER, 2, 2, n, widths)
-    r += 1
-    head_row = r
-    _table_header(ws, st, head_row, cols)
-    r += 1
+    widths, n, last, head_row = _form_top(ws, st, "form_steps", cols, STEPS_HEADER, fields)
+    r = head_row + 1
     for step in _steps(process):
         subs = [s for s in process if s.step == step]
         for k, s in enumerate(subs):

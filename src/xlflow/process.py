@@ -187,7 +187,6 @@ class Process:
                 )
             )
         proc = replace(base, substeps=tuple(subs))
-        cells = {s.code: (sheet, first_row + i) for i, s in enumerate(subs)}
         problems += proc.problems(cells=_cells_for(rows, sheet, first_row, letters))
         if problems:
             raise ProcessError(f"The {sheet} sheet has {len(problems)} problem(s)", problems)

@@ -11,7 +11,6 @@ and Excel substitute a metric-compatible face (Laksaman from fonts-thai-tlwg).
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime
 from pathlib import Path
 
@@ -77,7 +76,6 @@ def build(today: date, process: Process | None = None):
         ws.column_dimensions[L(f)].number_format = DATETIME_FORMAT
     for f in ("letter_date", "reply_by"):
         ws.column_dimensions[L(f)].number_format = DATE_FORMAT
-    info_name = SHEETS["info"]
     dvs = [
         ("urgency", '"' + ",".join(URGENCIES) + '"', "ชั้นความเร็ว / Urgency"),
         ("secrecy", '"' + ",".join(SECRECIES) + '"', "ชั้นความลับ / Secrecy"),

@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import operator
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
