@@ -265,7 +265,7 @@ def make_self_signed(folder: Path) -> tuple[Path, Path]:
         )
         if r.returncode == 0:
             return cert, key
-    pytest.skip("no way to make a test certificate (neither cryptography nor openssl works)")
+    pytest.fail("no way to make a test certificate: install cryptography (a dependency of msoffcrypto-tool) or openssl")
 
 
 # --------------------------------------------------------------------------------- fixtures
