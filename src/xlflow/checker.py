@@ -155,8 +155,13 @@ def run_check(
         report.exit_code, report.error = EX_ERROR, str(e)
         return report
     log = _Log(report, None if dry_run else settings.check.log_file)
+    from .book import gc_paused
+
     try:
-        return _Run(book_path, now, settings, report, log, dry_run, outbox, redeliver, transport, after_accept).run()
+        # The register's records live until the run ends: a cyclic collection would walk
+        # millions of them for nothing (xlflow watch collects them after the run).
+        with gc_paused():
+            return _Run(book_path, now, settings, report, log, dry_run, outbox, redeliver, transport, after_accept).run()
     except XlflowError as e:
         log(f"error: {e}", show=False)
         report.exit_code, report.error = EX_ERROR, str(e)

@@ -220,15 +220,18 @@ def working_days_between(cal: WorkCalendar, a: date, b: date) -> int:
     return round(cal.between(end(a), end(b)) / cal.day_minutes)
 
 
-def states_of(log: Sequence[LogEntry], process: Process) -> tuple[dict[str, ItemState], list[tuple[str, str]]]:
-    """Every item's state; an item whose log cannot be replayed is returned as a problem."""
+def states_of(log: Sequence[LogEntry], process: Process, history: bool = False) -> tuple[dict[str, ItemState], list[tuple[str, str]]]:
+    """Every item's state; an item whose log cannot be replayed is returned as a problem.
+
+    Breaches need only each item's open segment (``history=False``); the round's figures
+    need every sub-step as worked (``history=True``)."""
     groups: dict[str, list[LogEntry]] = {}
     for e in log:
         groups.setdefault(e.item, []).append(e)
     out, bad = {}, []
     for item, entries in groups.items():
         try:
-            out[item] = replay(entries, process)
+            out[item] = replay(entries, process, history)
         except (XlflowError, KeyError) as e:
             bad.append((item, str(e)))
     return out, bad
@@ -579,7 +582,7 @@ def round_stats(book, fy: int, months: int) -> RoundStats:
     """Counts of the round: letters received, items completed, sub-steps within standard."""
     start, end = round_range(fy, months)
     inside = lambda t: t is not None and start <= local(t).date() <= end  # noqa: E731
-    states, _ = states_of(book.log, book.process)
+    states, _ = states_of(book.log, book.process, history=True)
     received = completed = steps = within = 0
     for s in states.values():
         first = s.segments[0] if s.segments else None

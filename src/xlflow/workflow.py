@@ -73,11 +73,13 @@ def next_number(existing: Iterable[str], at: datetime) -> str:
 _ACTION, _SEQ = operator.attrgetter("action"), operator.attrgetter("seq")
 
 
-def replay(entries: list[LogEntry], process: Process) -> ItemState:
+def replay(entries: list[LogEntry], process: Process, history: bool = True) -> ItemState:
     """The state of one item from its log entries (in log order).
 
     ``correct`` entries withdraw the item's last effective action, so a mistaken click is
-    undone by an entry of its own and the log is never rewritten.
+    undone by an entry of its own and the log is never rewritten. ``history=False`` keeps
+    only the open segment (what the checker needs), not every sub-step as worked (what the
+    evaluation needs): a large register then builds no segment per finished sub-step.
     """
     if not isinstance(entries, (list, tuple)):
         entries = list(entries)
@@ -93,10 +95,10 @@ def replay(entries: list[LogEntry], process: Process) -> ItemState:
                 effective.append(e)
     if not effective or effective[0].action != "register":
         raise IllegalAction(f"item {entries[0].item if entries else '?'} has no registration in the log")
-    return _fold(effective, process)
+    return _fold(effective, process, history)
 
 
-def _fold(entries: list[LogEntry], process: Process) -> ItemState:
+def _fold(entries: list[LogEntry], process: Process, history: bool = True) -> ItemState:
     # Plain locals and lists while folding, frozen records once at the end: a register of
     # 100,000 items folds 1.5 million entries, so nothing here is built per entry that
     # need not be.
@@ -104,7 +106,7 @@ def _fold(entries: list[LogEntry], process: Process) -> ItemState:
     item = reg.item
     received = _dt(reg.data.get("received_at")) or reg.at
     first = process.first
-    subs = {s.code: s for s in process}
+    subs = process._index  # built once per process, not per item
     # a segment while it is built: [substep, round, started, finished, pauses, by, outcome]
     segs: list[list] = [[first.code, 0, received, reg.at, [], reg.by, "advance"]]
     substep, started_at, rnd = first.next, reg.at, 0
@@ -159,18 +161,19 @@ def _fold(entries: list[LogEntry], process: Process) -> ItemState:
         last_by=last.by,
         last_action=last.action,
         segments=tuple(
-            Segment(item=item, substep=s[0], round=s[1], started=s[2], finished=s[3], pauses=tuple(s[4]), by=s[5], outcome=s[6]) for s in segs
+            Segment(item=item, substep=s[0], round=s[1], started=s[2], finished=s[3], pauses=tuple(s[4]), by=s[5], outcome=s[6])
+            for s in (segs if history else segs[-1:] if substep != DONE else ())
         ),
         effective=tuple(map(_SEQ, entries)),
     )
 
 
-def replay_all(entries: Iterable[LogEntry], process: Process) -> dict[str, ItemState]:
+def replay_all(entries: Iterable[LogEntry], process: Process, history: bool = True) -> dict[str, ItemState]:
     """Every item's state from the whole log, in one pass to group and one fold per item."""
     groups: dict[str, list[LogEntry]] = {}
     for e in entries:
         groups.setdefault(e.item, []).append(e)
-    return {item: replay(es, process) for item, es in groups.items()}
+    return {item: replay(es, process, history) for item, es in groups.items()}
 
 
 # -- actions -------------------------------------------------------------------------------
