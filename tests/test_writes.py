@@ -274,3 +274,14 @@ def test_a_log_at_excels_last_row_refuses_the_next_action_and_writes_nothing(one
         service.perform(one_item, "1/2569", "assign", at=datetime(2026, 11, 25, 9, 5), by="c", unit="วท.")
     assert str(e.value).startswith(f"{LOG}: the sheet is full (Excel holds 2 rows) — nothing was written; start a new register")
     assert hashlib.sha256(one_item.read_bytes()).hexdigest() == before
+
+
+def test_a_lock_is_stale_only_when_its_writer_is_gone(tmp_path):
+    """Liveness is asked of the kernel without signalling the writer (os.kill(pid, 0) would be
+    CTRL_C_EVENT on Windows)."""
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(proc.stdout)
+    host = socket.gethostname()
+    assert book._stale(f"{dead}@{host}") is True
+    assert book._stale(f"{os.getpid()}@{host}") is False
+    assert book._stale(f"{dead}@another-host") is False  # another machine's process: cannot tell, keep the lock

@@ -351,16 +351,37 @@ def writer_lock(path: Path, wait: float | None = None):
 
 
 def _stale(holder: str) -> bool:
+    """Whether the lock's writer (``pid@host``) is gone: only decidable for this host."""
     pid, _, host = holder.partition("@")
     if host != socket.gethostname():
         return False
     try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, ValueError):
+        return not _alive(int(pid))
+    except ValueError:
         return False
-    return False
+
+
+def _alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) on Windows is CTRL_C_EVENT: ask the kernel instead
+        import ctypes
+
+        kernel = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        handle = kernel.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return False
+        try:
+            code = ctypes.c_ulong()
+            kernel.GetExitCodeProcess(handle, ctypes.byref(code))
+            return code.value == 259  # STILL_ACTIVE
+        finally:
+            kernel.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _remove_leftover_temps(path: Path, mine: Path, older_than: float = 60.0) -> None:
