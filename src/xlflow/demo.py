@@ -34,7 +34,6 @@ from . import book as bk
 from . import schema
 from .errors import XlflowError
 from .process import END, Process
-from .model import Letter
 from .service import Change, commit, plan_action, plan_register
 from .worktime import BKK, WorkCalendar, local
 
@@ -379,12 +378,7 @@ def make_demo(folder: Path, now: datetime | None = None, items: int = 120, progr
             if e.action == "register":
                 received_at = kw.pop("received_at")
                 fields = {k: v for k, v in kw.items() if v is not None}
-                item = plan_register(book, change, at=e.at, by=by, received_at=received_at, row=row, **fields)
-                # plan_action looks an item up in the book as loaded; make the letter planned
-                # in this same save known there too
-                book.letters[item] = Letter(item=item, received_at=received_at, **fields)
-                book.register_rows[item] = row
-                numbers[e.idx] = item
+                numbers[e.idx] = plan_register(book, change, at=e.at, by=by, received_at=received_at, row=row, **fields)
                 row += 1
             else:
                 plan_action(book, change, numbers[e.idx], e.action, at=e.at, by=by, **kw)
