@@ -21,72 +21,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
-import uno
-from com.sun.star.beans import PropertyValue
-from com.sun.star.connection import NoConnectException
+from lo_office import connect, prop, start_office, stop_office  # noqa: E402  (needs uno: system Python)
 
 
 class Deadline(Exception):
     pass
-
-
-def prop(name: str, value) -> PropertyValue:
-    p = PropertyValue()
-    p.Name, p.Value = name, value
-    return p
-
-
-def start_office(profile: Path, pipe: str) -> subprocess.Popen:
-    soffice = shutil.which("soffice") or "/usr/bin/soffice"
-    return subprocess.Popen(
-        [
-            soffice,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless", "--invisible", "--nologo", "--norestore", "--nodefault",
-            "--nolockcheck",
-            f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,  # its own process group, so it can be killed whole
-    )
-
-
-def connect(pipe: str, proc: subprocess.Popen):
-    local = uno.getComponentContext()
-    resolver = local.ServiceManager.createInstanceWithContext(
-        "com.sun.star.bridge.UnoUrlResolver", local)
-    while True:
-        try:
-            ctx = resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
-            return ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        except NoConnectException:
-            if proc.poll() is not None:
-                raise SystemExit(f"soffice exited with code {proc.returncode} before accepting")
-            time.sleep(0.25)
-
-
-def stop_office(desktop, proc: subprocess.Popen) -> None:
-    if desktop is not None:
-        try:
-            desktop.terminate()
-        except Exception:  # the bridge drops as the office exits
-            pass
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
 
 
 def basic_modules(doc, with_source: bool) -> dict:
@@ -121,10 +67,10 @@ def main(argv: list[str]) -> int:
 
     profile = Path(tempfile.mkdtemp(prefix="xlflow-lo-basic-"))
     pipe = f"xlflow-basic-{uuid.uuid4().hex}"
-    proc = start_office(profile, pipe)
+    proc = start_office(profile, f"pipe,name={pipe}")
     desktop = None
     try:
-        desktop = connect(pipe, proc)
+        desktop = connect(f"pipe,name={pipe}", proc)
         load = [prop("Hidden", True), prop("ReadOnly", True)]
         if args.filter:
             load.append(prop("FilterName", args.filter))

@@ -17,19 +17,13 @@ soffice process's local time: run this with ``TZ=Asia/Bangkok``.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
 import socket
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-import uno  # noqa: F401  (LibreOffice's bridge; sets up the com.sun.star imports)
-from com.sun.star.beans import PropertyValue
-from com.sun.star.connection import NoConnectException
+from lo_office import connect, prop, start_office, stop_office  # noqa: E402  (needs uno: system Python)
 
 START_TIMEOUT = 60.0
 
@@ -38,52 +32,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def prop(name: str, value) -> PropertyValue:
-    p = PropertyValue()
-    p.Name, p.Value = name, value
-    return p
-
-
-def start_office(profile: Path, port: int) -> subprocess.Popen:
-    soffice = shutil.which("soffice") or "/usr/bin/soffice"
-    args = [
-        soffice,
-        f"-env:UserInstallation={profile.as_uri()}",
-        "--headless", "--invisible", "--nologo", "--norestore", "--nodefault", "--nolockcheck",
-        f"--accept=socket,host=127.0.0.1,port={port};urp;StarOffice.ComponentContext",
-    ]
-    return subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-
-
-def connect(port: int, proc: subprocess.Popen):
-    local = uno.getComponentContext()
-    resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
-    deadline = time.monotonic() + START_TIMEOUT
-    while True:
-        try:
-            ctx = resolver.resolve(f"uno:socket,host=127.0.0.1,port={port};urp;StarOffice.ComponentContext")
-            return ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        except NoConnectException:
-            if proc.poll() is not None:
-                raise SystemExit(f"soffice exited with code {proc.returncode} before accepting a connection")
-            if time.monotonic() > deadline:
-                raise SystemExit(f"soffice did not accept a connection within {START_TIMEOUT:.0f} s")
-            time.sleep(0.25)
-
-
-def stop_office(desktop, proc: subprocess.Popen) -> None:
-    if desktop is not None:
-        try:
-            desktop.terminate()
-        except Exception:  # the bridge drops as the office exits
-            pass
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
 
 
 def read_cells(doc, refs: list[str]) -> dict:
@@ -111,10 +59,11 @@ def main(argv: list[str]) -> int:
     refs = argv[1:]
     profile = Path(tempfile.mkdtemp(prefix="xlflow-lo-profile-"))
     port = free_port()
-    proc = start_office(profile, port)
+    where = f"socket,host=127.0.0.1,port={port}"
+    proc = start_office(profile, where)
     desktop = None
     try:
-        desktop = connect(port, proc)
+        desktop = connect(where, proc, START_TIMEOUT)
         doc = desktop.loadComponentFromURL(book.as_uri(), "_blank", 0, (prop("Hidden", True), prop("ReadOnly", True)))
         if doc is None:
             raise SystemExit(f"LibreOffice could not open {book}")
