@@ -35,6 +35,36 @@ SHEETS = {
 }
 TABLE_NAME = "Register"
 
+#: Data rows per Log sheet. The Log goes on in "บันทึกการดำเนินงาน (2)", "(3)", …: an Excel
+#: sheet holds 1,048,576 rows, a finished letter leaves some 17 Log rows, and a reader holds
+#: one sheet in memory at a time, so a register of 100,000 letters (1.8 million Log rows)
+#: fits in Excel and is checked in bounded memory.
+LOG_SHEET_ROWS = 100_000
+_LOG_PART = re.compile(r"^\s*\((\d{1,4})\)\s*$")
+
+
+def log_sheet_name(n: int) -> str:
+    """The name of the ``n``-th Log sheet (1 is the Log itself)."""
+    return SHEETS["log"] if n == 1 else f"{SHEETS['log']} ({n})"
+
+
+def log_sheet_number(name: str) -> int | None:
+    """``n`` if ``name`` is the ``n``-th Log sheet, else ``None``."""
+    base = SHEETS["log"]
+    if name == base:
+        return 1
+    if name.startswith(base):
+        m = _LOG_PART.match(name[len(base):])
+        if m and int(m.group(1)) > 1:
+            return int(m.group(1))
+    return None
+
+
+def log_sheets(names) -> list[str]:
+    """The Log sheets among ``names``, oldest first (the order the Log was written in)."""
+    found = [(n, name) for name in names if (n := log_sheet_number(name)) is not None]
+    return [name for _, name in sorted(found)]
+
 
 @dataclass(frozen=True)
 class Col:
