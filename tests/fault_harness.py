@@ -74,7 +74,7 @@ def register_and_log_agree(path: Path) -> list[str]:
         wrong.append(f"in the Log, not in the Register: {sorted(logged - registered)}")
     if registered - logged:
         wrong.append(f"in the Register, not in the Log: {sorted(registered - logged)}")
-    broken = schema.verify_chain(b.log, b.log_rows)
+    broken = schema.verify_chain(b.log, b.log_where)
     if broken:
         wrong.append(broken)
     return wrong

@@ -84,7 +84,7 @@ def test_every_action_is_at_a_working_moment_and_the_log_chain_is_intact(demo):
     assert all(b.calendar.is_working(e.at) and e.at <= NOW for e in b.log)
     assert all(b.calendar.is_working(l.received_at) for l in b.letters.values())
     assert [e.at for e in b.log] == sorted(e.at for e in b.log)  # one day after another, like a real log
-    assert verify_chain(b.log, b.log_rows) is None
+    assert verify_chain(b.log, b.log_where) is None
     officers = {p.name for p in b.people}
     assert all(e.by in officers for e in b.log)
 

@@ -60,6 +60,18 @@ class Book:
     sha256: str = ""
     unreadable: dict[str, XlflowError] = field(default_factory=dict)  # item → why its Register row cannot be read
     register_last_row: int = 1  # the last Register row with anything typed in it
+    log_parts: list[tuple[int, str]] = field(default_factory=list)  # (index in log of a Log sheet's first entry, that sheet)
+
+    def log_where(self, i: int) -> str:
+        """Where the ``i``-th Log entry is: ``บันทึกการดำเนินงาน (2) row 17``."""
+        sheet = SHEETS["log"]
+        for start, name in self.log_parts:
+            if start > i:
+                break
+            sheet = name
+        e = self.log[i] if 0 <= i < len(self.log) else None
+        row = self.log_rows.get(e.seq) if e is not None else None
+        return f"{sheet} row {row if row is not None else '?'}"
 
     @property
     def officers(self) -> list[str]:
@@ -180,7 +192,16 @@ def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "
         raise CalendarError(f"The {SHEETS['calendar']} sheet has a problem", [f"{SHEETS['calendar']}!F2: {e}"]) from None
     people = schema.read_people(rows.get(SHEETS["people"], []))
     reg = schema.read_register(_require(rows, "register", path))
-    log = schema.read_log(_require(rows, "log", path))
+    _require(rows, "log", path)
+    log = schema.Rows()
+    parts = []
+    for name in schema.log_sheets(rows):
+        part = schema.read_log(rows[name], sheet=name)
+        parts.append((len(log.records), name))
+        log.records += part.records
+        log.row_of.update(part.row_of)
+        log.problems += part.problems
+        del part
     info_rows = rows.get(SHEETS["info"], [])
     info = {str(r[0]): ("" if len(r) < 3 or r[2] is None else str(r[2])) for r in info_rows[1:] if r and r[0]}
     letters = {l.item: l for l in reg.records}
@@ -188,10 +209,16 @@ def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "
     known = set(letters) | set(reg.skipped)
     for e in log.records:
         if e.item not in known and e.action == "register":
-            problems.append(WorkbookError(f"{SHEETS['log']} row {log.row_of.get(e.seq)}: item {e.item} is in the Log but not in the Register — restore its Register row from a backup"))
+            problems.append(WorkbookError(f"{_where(parts, log, e)}: item {e.item} is in the Log but not in the Register — restore its Register row from a backup"))
             known.add(e.item)
     return Book(path, process, cal, holidays, people.records, letters, log.records, reg.row_of, log.row_of, problems, info, sha256,
-                dict(reg.skipped), reg.last_row)
+                dict(reg.skipped), reg.last_row, parts)
+
+
+def _where(parts, log, e) -> str:
+    i = next(k for k, x in enumerate(log.records) if x is e)
+    sheet = [name for start, name in parts if start <= i][-1]
+    return f"{sheet} row {log.row_of.get(e.seq)}"
 
 
 def file_sha256(path: Path) -> str:
@@ -551,6 +578,71 @@ def set_text(cell, value) -> None:
     cell.value = value
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"
+
+
+def append_log_rows(wb, entries: list[LogEntry]) -> None:
+    """Append chained Log rows to an openpyxl workbook, below the last row of the last Log
+    sheet; a sheet that holds :data:`~xlflow.schema.LOG_SHEET_ROWS` rows is continued on a
+    new one that looks like the first (header, widths, formats, colour)."""
+    names = schema.log_sheets(wb.sheetnames)
+    ws = wb[names[-1]]
+    hm = schema.header_map(ws.title, [c.value for c in ws[1]], schema.LOG_COLUMNS)
+    last = _last_filled(ws)
+    prev = ""
+    for name in reversed(names):  # the chain runs on from the last row written, on whichever sheet
+        sheet = wb[name]
+        end = last if sheet is ws else _last_filled(sheet)
+        if end > 1:
+            h = schema.header_map(name, [c.value for c in sheet[1]], schema.LOG_COLUMNS)
+            prev = sheet.cell(row=end, column=h["hash"] + 1).value or ""
+            break
+    while entries:
+        room = schema.LOG_SHEET_ROWS - (last - 1)
+        if room <= 0:
+            n = schema.log_sheet_number(ws.title) + 1
+            ws = continue_sheet(wb, wb[names[0]], schema.log_sheet_name(n), after=ws)
+            hm = schema.header_map(ws.title, [c.value for c in ws[1]], schema.LOG_COLUMNS)
+            last, room = 1, schema.LOG_SHEET_ROWS
+        prev = append_log(ws, hm, entries[:room], prev, last + 1)
+        last += len(entries[:room])
+        entries = entries[room:]
+
+
+def _last_filled(ws) -> int:
+    last = ws.max_row
+    while last > 1 and all(c.value in (None, "") for c in ws[last]):
+        last -= 1
+    return last
+
+
+def continue_sheet(wb, model, name: str, after):
+    """A new sheet ``name`` placed after ``after``, dressed like ``model``'s header row:
+    header cells with their styles and comments, column widths and formats, frozen pane,
+    autofilter, tab colour. The office's own changes to the first sheet carry over."""
+    from copy import copy
+
+    ws = wb.create_sheet(name, wb.sheetnames.index(after.title) + 1)
+    for c in model[1]:
+        if c.value is None and not c.has_style:
+            continue
+        n = ws.cell(row=1, column=c.column, value=c.value)
+        if c.has_style:
+            n._style = copy(c._style)
+        if c.comment is not None:
+            n.comment = copy(c.comment)
+    for key, dim in model.column_dimensions.items():
+        d = ws.column_dimensions[key]
+        d.width, d.hidden, d.min, d.max = dim.width, dim.hidden, dim.min, dim.max
+        if dim.has_style:
+            d._style = copy(dim._style)
+    if 1 in model.row_dimensions:
+        ws.row_dimensions[1].height = model.row_dimensions[1].height
+    ws.freeze_panes = model.freeze_panes
+    if model.auto_filter.ref:
+        ws.auto_filter.ref = f"A1:{schema.col_letter(model.max_column - 1)}1"
+    ws.sheet_properties.tabColor = copy(model.sheet_properties.tabColor)
+    ws.sheet_view.zoomScale = model.sheet_view.zoomScale
+    return ws
 
 
 def append_log(ws, hm: dict[str, int], entries: list[LogEntry], prev_hash: str, next_row: int) -> str:

@@ -39,7 +39,7 @@ TABLE_NAME = "Register"
 #: sheet holds 1,048,576 rows, a finished letter leaves some 17 Log rows, and a reader holds
 #: one sheet in memory at a time, so a register of 100,000 letters (1.8 million Log rows)
 #: fits in Excel and is checked in bounded memory.
-LOG_SHEET_ROWS = 100_000
+LOG_SHEET_ROWS = 200_000
 _LOG_PART = re.compile(r"^\s*\((\d{1,4})\)\s*$")
 
 
@@ -464,19 +464,23 @@ def _plain_log_chunk(chunk: list, idx: list[int], same: dict | None = None) -> l
         return None
 
 
-def verify_chain(entries: list[LogEntry], rows: dict[int, int] | None = None, sheet: str = SHEETS["log"]) -> str | None:
-    """The first log row that was edited, inserted or deleted by hand, in words; ``None`` if intact."""
+def verify_chain(entries: list[LogEntry], where=None) -> str | None:
+    """The first log row that was edited, inserted or deleted by hand, in words; ``None`` if intact.
+
+    ``where(i)`` names the sheet and row of the ``i``-th entry (default: one Log sheet,
+    entry ``i`` on row ``i + 2``); the chain runs on across the Log's continuation sheets.
+    """
     prev = ""
     for i, e in enumerate(entries):
-        where = f"{sheet} row {rows.get(e.seq, i + 2) if rows else i + 2}"
+        where_ = where(i) if where else f"{SHEETS['log']} row {i + 2}"
         expected_seq = i + 1
         if e.seq != expected_seq:
             if e.seq > expected_seq:
                 gone = f"{expected_seq}" if e.seq == expected_seq + 1 else f"{expected_seq}–{e.seq - 1}"
-                return f"{where}: the row(s) numbered {gone} before it were deleted (found {e.seq}, expected {expected_seq})"
-            return f"{where}: a row was inserted here (it is numbered {e.seq}, expected {expected_seq})"
+                return f"{where_}: the row(s) numbered {gone} before it were deleted (found {e.seq}, expected {expected_seq})"
+            return f"{where_}: a row was inserted here (it is numbered {e.seq}, expected {expected_seq})"
         if e.chained(prev).hash != e.hash:
-            return f"{where}: this row was edited by hand or inserted (its hash does not match its content) — item {e.item}, {e.action} at {e.at:%Y-%m-%d %H:%M}"
+            return f"{where_}: this row was edited by hand or inserted (its hash does not match its content) — item {e.item}, {e.action} at {e.at:%Y-%m-%d %H:%M}"
         prev = e.hash
     return None
 

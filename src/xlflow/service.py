@@ -59,9 +59,9 @@ def find_item(b: bk.Book, item: str) -> str:
     if item in b.unreadable:
         raise WorkbookError(f"item {item}: its Register row cannot be read — {b.unreadable[item]}")
     n, year = parse_item(item)  # a malformed number gets the form explained
-    logged = next((e for e in b.log if e.item == item and e.action == "register"), None)
+    logged = next((i for i, e in enumerate(b.log) if e.item == item and e.action == "register"), None)
     if logged is not None:  # its Register row was deleted or emptied by hand
-        raise UnknownItem(f"item {item} is in the Log ({schema.SHEETS['log']} row {b.log_rows.get(logged.seq, '?')}) but not in the Register — "
+        raise UnknownItem(f"item {item} is in the Log ({b.log_where(logged)}) but not in the Register — "
                           f"restore its Register row from a backup ({bk.backup_dir(b.path).name if b.path else 'the backups folder'})")
     if year < 2400:
         raise UnknownItem(f"item {item} is not in the register — registration numbers carry the Buddhist Era year: try {n}/{year + 543}")
@@ -158,16 +158,10 @@ def write_change(wb, change: Change) -> None:
 
     Refuses, before writing anything, a change that would run a sheet past Excel's last row.
     """
-    full = [(schema.SHEETS["register"], max(change.rows))] if change.rows and max(change.rows) > EXCEL_ROWS else []
-    if change.log:
-        lg = wb[schema.SHEETS["log"]]
-        if lg.max_row + len(change.log) > EXCEL_ROWS:
-            full.append((schema.SHEETS["log"], lg.max_row + len(change.log)))
-    if full:
-        sheet, _ = full[0]
+    if change.rows and max(change.rows) > EXCEL_ROWS:
         raise WorkbookError(
-            f"{sheet}: the sheet is full (Excel holds {EXCEL_ROWS:,} rows) — nothing was written; start a new register for the "
-            f"new fiscal year (xlflow init) and keep this one as the archive of the closed years"
+            f"{schema.SHEETS['register']}: the sheet is full (Excel holds {EXCEL_ROWS:,} rows) — nothing was written; start a new "
+            f"register for the new fiscal year (xlflow init) and keep this one as the archive of the closed years"
         )
     ws = wb[schema.SHEETS["register"]]
     hm = schema.header_map(schema.SHEETS["register"], [c.value for c in ws[1]], schema.REGISTER_COLUMNS)
@@ -176,13 +170,7 @@ def write_change(wb, change: Change) -> None:
     if change.rows:
         bk.extend_table(ws, max(change.rows))
     if change.log:
-        lg = wb[schema.SHEETS["log"]]
-        lhm = schema.header_map(schema.SHEETS["log"], [c.value for c in lg[1]], schema.LOG_COLUMNS)
-        last = lg.max_row
-        while last > 1 and all(c.value in (None, "") for c in lg[last]):
-            last -= 1
-        prev = lg.cell(row=last, column=lhm["hash"] + 1).value if last > 1 else ""
-        bk.append_log(lg, lhm, change.log, prev or "", last + 1)
+        bk.append_log_rows(wb, change.log)
 
 
 def register_letter(path: Path, *, at: datetime, by: str, received_at: datetime | None = None, **letter) -> str:
@@ -261,14 +249,14 @@ def list_items(path: Path, now: datetime, status: str | None = None) -> tuple[li
 
 def log_problems(b: bk.Book) -> list:
     """The problems of Log rows that could not be read (each names its cell)."""
-    return [p for p in b.problems if getattr(p, "sheet", None) == schema.SHEETS["log"]]
+    return [p for p in b.problems if schema.log_sheet_number(getattr(p, "sheet", None) or "") is not None]
 
 
 def _no_registration(b: bk.Book, item: str, hint: str) -> IllegalAction:
     damaged = log_problems(b)
     if damaged:
         return IllegalAction(f"item {item} has no readable registration in the Log — {damaged[0]}")
-    broken = schema.verify_chain(b.log, b.log_rows)
+    broken = schema.verify_chain(b.log, b.log_where)
     if broken:  # its registration row was deleted from the Log by hand
         return IllegalAction(f"item {item} has no registration in the Log — {broken}; restore the Log from a backup")
     return IllegalAction(f"item {item} has no registration in the Log — {hint}")
@@ -282,7 +270,7 @@ def verify(path: Path) -> str | None:
     damaged = log_problems(b)
     if damaged:
         return str(damaged[0])
-    return schema.verify_chain(b.log, b.log_rows) or register_disagreement(b)
+    return schema.verify_chain(b.log, b.log_where) or register_disagreement(b)
 
 
 #: The Register's columns that follow from the Log alone (not from the calendar or "now").
