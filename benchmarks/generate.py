@@ -1,14 +1,20 @@
 """Large registers for the benchmarks, written fast and cached by size.
 
-    python benchmarks/generate.py --items 100000      # → benchmarks/data/register-100000-s1-v1.xlsx
+    python benchmarks/generate.py --items 100000      # → benchmarks/data/register-100000-s1-v2.xlsx
 
 The small sheets (Process, Calendar, People, Info, the forms), every style, the Register's
 Excel Table, its validation lists and conditional formatting are xlflow's own template
 (:func:`xlflow.template.build`), with a People sheet filled with officers so the checker
 has someone to write to. The Register and Log rows are not made by openpyxl: they are
 streamed as sheet XML straight into the template's zip (inline strings and serial numbers,
-as openpyxl itself writes them), so 1.5 million log rows need neither cell objects nor much
+as openpyxl itself writes them), so 1.8 million log rows need neither cell objects nor much
 memory, and the Table keeps its name, style and autofilter (its range is set to the rows).
+
+The Log is split as xlflow splits it: at most :data:`xlflow.schema.LOG_SHEET_ROWS` rows on
+each Log sheet (``schema.log_sheet_name(1)``, ``(2)``, ``(3)``, …), every one a copy of the
+template's Log sheet (header, styles, widths, frozen pane, tab colour, header comments) placed
+right after the one before it. Sequence numbers and the hash chain run on across the sheets;
+the rows of each sheet start again at row 2.
 
 The Log is what xlflow itself would have written: every letter is walked through the
 process table (assign at the sub-steps that require it, approve or send back at the
@@ -45,16 +51,16 @@ from xlflow.process import END, Process
 from xlflow.workflow import replay, timing
 from xlflow.worktime import WorkCalendar
 
-VERSION = 1  # bump when the generated content changes: the cache key holds it
+VERSION = 2  # bump when the generated content changes: the cache key holds it (2: the Log split over sheets)
 DATA = Path(__file__).resolve().parent / "data"
 #: The benchmark's "now": a Wednesday morning in fiscal year 2570. Letters arrive from the
 #: start of FY 2569 (so ``evaluate --fiscal-year 2569 --round 9`` has most of them) until now.
 NOW = datetime(2026, 11, 25, 10, 0)
 FIRST = datetime(2025, 10, 1, 8, 30)
 _EPOCH = date(1899, 12, 30)
-#: Excel's last row: a sheet cannot hold more (header included). At about 18 Log rows per
-#: letter, a register passes it near 58,000 letters — the 100,000-letter register here is
-#: one Excel itself would open only in part (calamine and openpyxl read it whole).
+#: Excel's last row: a sheet cannot hold more (header included). The Log is split over sheets
+#: of at most ``schema.LOG_SHEET_ROWS`` rows, so every sheet of a generated register fits
+#: (:func:`fits_in_excel` checks it, should that limit ever be raised past this one).
 EXCEL_ROWS = 1_048_576
 
 OFFICERS = [
@@ -257,6 +263,97 @@ def _parts(z: zipfile.ZipFile) -> dict[str, str]:
     return out
 
 
+def _attr(s: str) -> str:
+    return _esc(s).replace('"', "&quot;")
+
+
+def _next_free(names, pattern: str) -> int:
+    """One more than the largest number ``pattern`` (a regex with one group) finds in ``names``."""
+    return 1 + max((int(m[1]) for n in names if (m := re.fullmatch(pattern, n))), default=0)
+
+
+def _log_sheet_parts(zin: zipfile.ZipFile, log_part: str, count: int) -> tuple[dict[str, bytes], list[str]]:
+    """The parts that make Log sheets 2…``count`` real, beside the template's own.
+
+    Returns (changed or new part → bytes, the new sheets' part paths in order): the
+    workbook (each new sheet right after the one before it, unique ``sheetId`` and ``r:id``,
+    every ``localSheetId`` and the active tab moved past them, an autofilter name for each
+    like the Log's own), its relationships, the content types, and per new sheet the
+    relationships of its header comments and copies of the Log's comments and their VML. The
+    sheet XML itself is written by the caller; ``docProps/app.xml`` loses its list of sheet
+    names, if it has one (the list is optional, and a stale one is worse than none).
+    """
+    names = zin.namelist()
+    wbx = zin.read("xl/workbook.xml").decode()
+    rels = zin.read("xl/_rels/workbook.xml.rels").decode()
+    types = zin.read("[Content_Types].xml").decode()
+    out: dict[str, bytes] = {}
+    if "docProps/app.xml" in names:
+        app = zin.read("docProps/app.xml").decode()
+        trimmed = re.sub(r"<(HeadingPairs|TitlesOfParts)>.*?</\1>", "", app, flags=re.S)
+        if trimmed != app:
+            out["docProps/app.xml"] = trimmed.encode()
+    if count <= 1:
+        return out, []
+    extra = count - 1
+    a, b = wbx.index("<sheets>"), wbx.index("</sheets>")
+    sheets = re.findall(r"<sheet [^>]*/>", wbx[a:b])
+    base = schema.log_sheet_name(1)
+    at = next(i for i, el in enumerate(sheets) if f'name="{_attr(base)}"' in el)
+    sheet_id = 1 + max(int(re.search(r'sheetId="(\d+)"', el)[1]) for el in sheets)
+    rid = _next_free(re.findall(r'Id="([^"]+)"', rels), r"rId(\d+)")
+    sheet_no = _next_free(names, r"xl/worksheets/sheet(\d+)\.xml")
+    comment_no = _next_free(names, r"xl/comments/comment(\d+)\.xml")
+    vml_no = _next_free(names, r"xl/drawings/commentsDrawing(\d+)\.vml")
+    log_rels_part = log_part.replace("worksheets/", "worksheets/_rels/") + ".rels"
+    log_rels = zin.read(log_rels_part).decode() if log_rels_part in names else None
+    last_col = schema.col_letter(len(schema.LOG_COLUMNS) - 1)
+    filter_name = re.search(r'<definedName name="_xlnm\._FilterDatabase" localSheetId="(\d+)"[^>]*>([^<]*)</definedName>', wbx)
+    new_sheets, new_rels, new_types, new_names, parts = [], [], [], [], []
+    for k in range(extra):
+        n = k + 2
+        name = schema.log_sheet_name(n)
+        part = f"xl/worksheets/sheet{sheet_no + k}.xml"
+        parts.append(part)
+        new_sheets.append(f'<sheet name="{_attr(name)}" sheetId="{sheet_id + k}" state="visible" r:id="rId{rid + k}" />')
+        new_rels.append(f'<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+                        f'Target="/{part}" Id="rId{rid + k}" />')
+        new_types.append(f'<Override PartName="/{part}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml" />')
+        if filter_name and int(filter_name[1]) == at:
+            new_names.append(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{at + n - 1}" hidden="1">'
+                             f"{_esc(chr(39) + name + chr(39))}!$A$1:${last_col}$1</definedName>")
+        if log_rels is None:
+            continue
+        sheet_rels = log_rels
+        for m in re.finditer(r'<Relationship [^>]*/>', log_rels):
+            el, kind = m[0], re.search(r'Type="[^"]*/([^"/]+)"', m[0])[1]
+            target = re.search(r'Target="([^"]+)"', el)[1]
+            src = target.lstrip("/") if target.startswith("/") else os.path.normpath(os.path.join("xl/worksheets", target)).replace(os.sep, "/")
+            if kind == "comments":
+                dst = f"xl/comments/comment{comment_no + k}.xml"
+                new_types.append(f'<Override PartName="/{dst}" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml" />')
+            elif kind == "vmlDrawing":
+                dst = f"xl/drawings/commentsDrawing{vml_no + k}.vml"
+            else:
+                raise ValueError(f"the template's Log sheet has a {kind} part the generator does not know how to copy")
+            out[dst] = zin.read(src)
+            sheet_rels = sheet_rels.replace(el, el.replace(f'Target="{target}"', f'Target="/{dst}"'))
+        out[part.replace("worksheets/", "worksheets/_rels/") + ".rels"] = sheet_rels.encode()
+
+    # the workbook: the new sheets after the Log, and every index past the Log moved on
+    base_el = sheets[at]
+    wbx = wbx.replace(base_el, base_el + "".join(new_sheets), 1)
+    wbx = re.sub(r'localSheetId="(\d+)"', lambda m: f'localSheetId="{int(m[1]) + extra if int(m[1]) > at else int(m[1])}"', wbx)
+    for attr in ("activeTab", "firstSheet"):
+        wbx = re.sub(rf'{attr}="(\d+)"', lambda m: f'{attr}="{int(m[1]) + extra if int(m[1]) > at else int(m[1])}"', wbx)
+    if new_names:
+        wbx = wbx.replace("</definedNames>", "".join(new_names) + "</definedNames>", 1)
+    out["xl/workbook.xml"] = wbx.encode()
+    out["xl/_rels/workbook.xml.rels"] = rels.replace("</Relationships>", "".join(new_rels) + "</Relationships>", 1).encode()
+    out["[Content_Types].xml"] = types.replace("</Types>", "".join(new_types) + "</Types>", 1).encode()
+    return out, parts
+
+
 # -- the register --------------------------------------------------------------------------
 def generate(path: Path, items: int, seed: int = 1, now: datetime = NOW, progress: bool | None = None) -> dict:
     """Write a register of ``items`` letters to ``path``; returns what the sidecar records."""
@@ -295,7 +392,9 @@ def generate(path: Path, items: int, seed: int = 1, now: datetime = NOW, progres
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    reg_body, log = tempfile.TemporaryFile(dir=path.parent), LogStream(sim, tempfile.TemporaryFile(dir=path.parent))
+    per_sheet = schema.LOG_SHEET_ROWS  # read now, not at import: a test may set it small
+    reg_body = tempfile.TemporaryFile(dir=path.parent)
+    log = LogStream(sim, lambda: tempfile.TemporaryFile(dir=path.parent), per_sheet)
     log.styles = [log_xml.styles.get(i, "0") for i in range(len(schema.LOG_COLUMNS))]
     ref = f"A1:{last_reg}{max(2, items + 1)}"
     reg_body.write(reg_xml.open(ref).encode())
@@ -331,26 +430,40 @@ def generate(path: Path, items: int, seed: int = 1, now: datetime = NOW, progres
                 advanceable.append(item)
     log.finish()
     reg_body.write(("".join(rbuf) + reg_xml.close()).encode())
-    log.body.write(log_xml.close().encode())
 
+    # Log sheet 1 is the template's own part; sheets 2… are new parts, listed in the workbook
+    changed, new_parts = _log_sheet_parts(zin, log_part, len(log.bodies))
+    last_log = schema.col_letter(len(schema.LOG_COLUMNS) - 1)
+    sheets = [(reg_part, b"", reg_body, b"")]
+    for part, body, rows in zip([log_part, *new_parts], log.bodies, log.counts):
+        sheets.append((part, log_xml.open(f"A1:{last_log}{rows + 1}").encode(), body, log_xml.close().encode()))
     with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zout:
         for info in zin.infolist():  # every part of the template but the two sheets and the Table
-            if info.filename not in (reg_part, log_part, table_part):
+            if info.filename in (reg_part, log_part, table_part):
+                continue
+            if info.filename in changed:
+                zout.writestr(info, changed.pop(info.filename))
+            else:
                 zout.writestr(info, zin.read(info.filename))
         zout.writestr(table_part, re.sub(r'ref="A1:[A-Z]+\d+"', f'ref="{ref}"', zin.read(table_part).decode()))
-        for part, head, body in ((reg_part, b"", reg_body), (log_part, log_xml.open(f"A1:I{log.seq + 1}").encode(), log.body)):
+        for part, data in changed.items():  # the new sheets' comments and relationships
+            zout.writestr(part, data)
+        for part, head, body, tail in sheets:
             body.seek(0)
             with zout.open(part, "w", force_zip64=True) as w:
                 w.write(head)
                 while chunk := body.read(1 << 20):
                     w.write(chunk)
+                w.write(tail)
             body.close()
     os.replace(tmp, path)
     meta = {
         "version": VERSION, "seed": seed, "items": items, "log_rows": log.seq, "now": now.isoformat(timespec="minutes"),
-        **counts, "fits_in_excel": log.seq + 1 <= EXCEL_ROWS, "advanceable": advanceable[-50:], "seconds": round(time.perf_counter() - started, 1),
-        "bytes": path.stat().st_size,
+        **counts, "log_sheet_rows": per_sheet, "log_sheets": log.counts,
+        "advanceable": advanceable[-50:], "seconds": round(time.perf_counter() - started, 1),
     }
+    meta["fits_in_excel"] = fits_in_excel(meta)
+    meta["bytes"] = path.stat().st_size
     path.with_suffix(".json").write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
     return meta
 
@@ -361,10 +474,17 @@ class LogStream:
     Letters are added in registration order and every action of a letter comes at or after
     its registration, so whatever is older than the newest registration can be written:
     memory holds only the letters still in flight.
+
+    The rows go to one body per Log sheet (a file from ``new_body``), ``per_sheet`` rows to
+    each; ``counts`` holds how many each got. The sequence number and the hash chain do not
+    start again on a new sheet; the row number does (at 2, below the header).
     """
 
-    def __init__(self, sim: Sim, body):
-        self.sim, self.body = sim, body
+    def __init__(self, sim: Sim, new_body, per_sheet: int):
+        if per_sheet < 1:
+            raise ValueError(f"a Log sheet must hold at least one row, not {per_sheet}")
+        self.sim, self.new_body, self.per_sheet = sim, new_body, per_sheet
+        self.bodies, self.counts = [new_body()], [0]
         self.heap: list[tuple] = []
         self.active: dict[int, list] = {}  # letter ordinal → [item, actions, seqs, left]
         self.seq, self.prev = 0, ""
@@ -380,13 +500,17 @@ class LogStream:
         for k, a in enumerate(acts):
             heapq.heappush(self.heap, (a[0], ordinal, k))
 
+    @property
+    def body(self):
+        return self.bodies[-1]
+
     def finish(self) -> None:
         self._emit((float("inf"),))
         self.body.write("".join(self.buf).encode())
         self.buf.clear()
 
     def _emit(self, until: tuple) -> None:
-        heap, active, buf, at_of = self.heap, self.active, self.buf, self.sim.at
+        heap, active, buf, at_of, counts = self.heap, self.active, self.buf, self.sim.at, self.counts
         while heap and heap[0] < until:
             m, ordinal, k = heapq.heappop(heap)
             rec = active[ordinal]
@@ -401,7 +525,13 @@ class LogStream:
             # the content LogEntry.chained() hashes, so `xlflow verify` finds the chain intact
             content = "\x1f".join((str(seq), item, sub, action, at.isoformat(timespec="seconds"), by, note, dj))
             self.prev = hashlib.sha256((self.prev + "\x1e" + content).encode("utf-8")).hexdigest()
-            buf.append(_cells(seq + 1, [seq, item, sub, action, at, by, note, dj, self.prev], self.kinds, self.letters, self.styles))
+            if counts[-1] == self.per_sheet:  # this sheet is full: the row opens the next one
+                self.body.write("".join(buf).encode())
+                buf.clear()
+                self.bodies.append(self.new_body())
+                counts.append(0)
+            counts[-1] += 1
+            buf.append(_cells(counts[-1] + 1, [seq, item, sub, action, at, by, note, dj, self.prev], self.kinds, self.letters, self.styles))
             rec[3] -= 1
             if not rec[3]:
                 del active[ordinal]
@@ -446,14 +576,19 @@ def cached(items: int, seed: int = 1, data_dir: Path = DATA, progress: bool | No
     side = path.with_suffix(".json")
     if path.exists() and side.exists():
         meta = json.loads(side.read_text("utf-8"))
-        if meta.get("bytes") == path.stat().st_size:
+        if meta.get("bytes") == path.stat().st_size and meta.get("log_sheet_rows") == schema.LOG_SHEET_ROWS:
             return path, meta
     return path, generate(path, items, seed, progress=progress)
 
 
 def fits_in_excel(meta: dict) -> bool:
-    """Whether every sheet of the register is within Excel's 1,048,576 rows."""
-    return meta["log_rows"] + 1 <= EXCEL_ROWS and meta["items"] + 1 <= EXCEL_ROWS
+    """Whether every sheet of the register is within Excel's 1,048,576 rows (header included).
+
+    The Register is one sheet; the Log is as many as ``meta["log_sheets"]`` counts rows for
+    (a sidecar from before the split has one, of all ``log_rows``).
+    """
+    log = meta.get("log_sheets") or [meta["log_rows"]]
+    return max(log) + 1 <= EXCEL_ROWS and meta["items"] + 1 <= EXCEL_ROWS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -471,10 +606,12 @@ def main(argv: list[str] | None = None) -> int:
         if a.force and path.exists():
             path.unlink()
         path, meta = cached(a.items, a.seed)
-    print(f"{path}: {meta['items']} letters, {meta['log_rows']} log rows ({meta['done']} done, {meta['open']} open, {meta['paused']} paused)")
+    sheets = meta.get("log_sheets") or [meta["log_rows"]]
+    print(f"{path}: {meta['items']} letters, {meta['log_rows']} log rows on {len(sheets)} Log sheet{'s' * (len(sheets) > 1)} "
+          f"({meta['done']} done, {meta['open']} open, {meta['paused']} paused)")
     if not fits_in_excel(meta):
-        print(f"note: the Log has {meta['log_rows'] + 1} rows, more than Excel's {EXCEL_ROWS:,}: Excel opens only the first {EXCEL_ROWS:,}, "
-              f"and no row can be added to it (xlflow's readers read it whole)")
+        print(f"note: a sheet has more rows than Excel's {EXCEL_ROWS:,} (Register {meta['items'] + 1:,}, largest Log sheet {max(sheets) + 1:,}, "
+              f"headers included): Excel opens only the first {EXCEL_ROWS:,}, and no row can be added there (xlflow's readers read it whole)")
     return 0
 
 
