@@ -10,11 +10,13 @@ sheet; LibreOffice opens the result.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import openpyxl
 import pytest
 
 from xlflow import book, schema
+from xlflow.model import LogEntry
 from xlflow.schema import SHEETS
 
 LOG = SHEETS["log"]
@@ -122,3 +124,114 @@ def test_libreoffice_opens_a_register_with_continuation_sheets(worked, tmp_path)
     content = zipfile.ZipFile(ods).read("content.xml").decode()
     for name in (LOG, f"{LOG} (2)", f"{LOG} (3)"):
         assert f'table:name="{name}"' in content
+
+
+# -- the ribbon (xlwings' remote engine; Windows Excel cannot run here) -----------------------
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import xlwings as xw  # noqa: E402
+
+from xlflow import macros  # noqa: E402
+from xlwings_payload import CLICK, Register, remote_book, use_remote_engine, walk  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from ribbon_calls import counting  # noqa: E402
+
+WORKED = datetime(2026, 11, 24, 8, 30)
+
+
+@pytest.fixture
+def excel(monkeypatch):
+    use_remote_engine(monkeypatch)  # XLWINGS_LICENSE_KEY=noncommercial: a test fixture only
+    monkeypatch.setenv("USERNAME", "somchai")
+
+    def open_book(p: dict) -> xw.Book:
+        book = remote_book(p)
+        monkeypatch.setattr(xw.Book, "caller", staticmethod(lambda: book))
+        return book
+
+    return open_book
+
+
+def _register(fillers: int) -> tuple[Register, str]:
+    """``fillers`` letters just registered, then one letter walked to 1.3 (its 3 rows last)."""
+    reg = Register()
+    reg.add_filler(fillers, WORKED)
+    item = reg.register_letter(WORKED.replace(hour=9), subject="หนังสือทดสอบ")
+    walk(reg, item, "1.3", [WORKED.replace(hour=10)])
+    return reg, item
+
+
+def _sheet_positions(book) -> dict[str, int]:
+    return {s["name"]: i for i, s in enumerate(book.json()["sheets"])} if "sheets" in book.json() else {}
+
+
+def _log_writes(book) -> dict[int, list]:
+    """Sheet position → [(first row, values)] of the setValues actions."""
+    out: dict[int, list] = {}
+    for a in book.json()["actions"]:
+        if a["func"] == "setValues":
+            out.setdefault(a["sheet_position"], []).append((a["start_row"] + 1, a["values"]))
+    return out
+
+
+def _click(excel, reg: Register, button: str, item: str, log_rows: int, monkeypatch) -> tuple[xw.Book, int]:
+    monkeypatch.setattr(schema, "LOG_SHEET_ROWS", log_rows)
+    book = excel(reg.payload(selection=f"C{reg.row_of(item)}"))
+    with counting() as calls:
+        getattr(macros, button)(at=CLICK)
+    return book, sum(calls.values())
+
+
+def test_an_advance_on_the_newest_log_sheet_costs_the_calls_of_a_one_sheet_log(excel, monkeypatch):
+    reg, item = _register(fillers=4)  # 7 Log rows: one sheet of 100, or sheets of 4 with the item's 3 rows on the second
+    one, calls_one = _click(excel, reg, "advance", item, 100, monkeypatch)
+    two, calls_two = _click(excel, reg, "advance", item, 4, monkeypatch)
+    assert [a["func"] for a in two.json()["actions"] if a["func"] == "alert"] == []
+    assert calls_two == calls_one
+    # the new row: row 9 of the one sheet; row 5 (after 3 rows) of the second, which stands at position 2
+    assert [r for r, _ in _log_writes(one)[1]] == [9]
+    assert [r for r, _ in _log_writes(two)[2]] == [5]
+    # an item whose rows begin on the sheet before costs the reading of that sheet, no more
+    old = reg.book().log[0].item  # a filler: registered on the first sheet
+    reg.act(old, "assign", WORKED.replace(hour=11), unit="วท.")  # row 8: the second sheet is full now
+    reg.register_letter(WORKED.replace(hour=11, minute=5), subject="อีกเรื่อง")  # row 9, on a third sheet
+    _, calls_single = _click(excel, reg, "advance", old, 100, monkeypatch)
+    book, calls_old = _click(excel, reg, "advance", old, 4, monkeypatch)
+    assert not [a for a in book.json()["actions"] if a["func"] == "alert"]
+    assert [r for r, _ in _log_writes(book)[3]] == [3]
+    assert calls_single < calls_old <= calls_single + 2 * 10  # sheets 3, 2 and 1 read instead of one: 10 calls each
+
+
+def test_an_item_registered_on_an_older_sheet_is_read_back_to_its_registration(excel, monkeypatch):
+    reg = Register()
+    item = reg.register_letter(WORKED, subject="หนังสือเก่า")
+    reg.add_filler(5, WORKED.replace(hour=9))  # the item's registration on sheet 1 of 3-row sheets; 6 rows
+    book, _ = _click(excel, reg, "advance", item, 3, monkeypatch)
+    alerts = [a["args"][0] for a in book.json()["actions"] if a["func"] == "alert"]
+    assert alerts and "no หน่วยงาน (unit) is assigned" in alerts[0]  # the core's own refusal: the item was found and replayed
+    reg.act(item, "assign", WORKED.replace(hour=10), unit="วท.")  # row 7: a third sheet
+    book, _ = _click(excel, reg, "advance", item, 3, monkeypatch)
+    assert not [a for a in book.json()["actions"] if a["func"] == "alert"]
+    writes = _log_writes(book)
+    [(row, [values])] = writes[3]  # the third Log sheet, row 3 (after its one row)
+    assert row == 3 and values[0] == 8 and values[3].lstrip("'") == "advance"
+
+
+def test_a_full_log_sheet_goes_on_in_a_copy_of_itself(excel, monkeypatch):
+    reg, item = _register(fillers=0)  # 3 Log rows: the sheet of 3 is full
+    before = reg.book().log[-1]
+    book, _ = _click(excel, reg, "advance", item, 3, monkeypatch)
+    acts = book.json()["actions"]
+    assert not [a for a in acts if a["func"] == "alert"]
+    copy = next(a for a in acts if a["func"] == "copySheet")
+    assert copy["sheet_position"] == 1 and copy["args"][:2] == ["After", 1]
+    renamed = next(a for a in acts if a["func"] == "setSheetName")
+    assert renamed["args"] == [f"{LOG} (2)"] or renamed["args"][-1] == f"{LOG} (2)"
+    cleared = next(a for a in acts if a["func"] == "rangeClearContents")
+    assert cleared["sheet_position"] == 2 and cleared["start_row"] + 1 == 2
+    [(row, [values])] = _log_writes(book)[2]
+    assert row == 2 and values[0] == 4
+    e = LogEntry(4, item, "1.3", "advance", CLICK, values[5].lstrip("'"), "", {})
+    assert values[8].lstrip("'") == e.chained(before.hash).hash  # the chain runs on from the full sheet's last row

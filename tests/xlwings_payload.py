@@ -269,8 +269,21 @@ class Register:
                 lrow[lhm[f]] = v
             self.log.append(lrow)
 
+    def sheets(self) -> dict[str, list[list]]:
+        """The sheets as xlflow writes them: the Log goes on in continuation sheets of
+        ``schema.LOG_SHEET_ROWS`` rows, each right after the one before."""
+        out: dict[str, list[list]] = {}
+        size = schema.LOG_SHEET_ROWS
+        for name, values in self.rows.items():
+            if name != SHEETS["log"] or len(values) - 1 <= size:
+                out[name] = values
+                continue
+            for k, start in enumerate(range(1, len(values), size), start=1):
+                out[schema.log_sheet_name(k)] = [values[0], *values[start : start + size]]
+        return out
+
     def payload(self, **kw) -> dict:
-        return payload(self.rows, **kw)
+        return payload(self.sheets(), **kw)
 
 
 # -- one register with a row ready for every button -------------------------------------------

@@ -192,7 +192,8 @@ def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "
         raise CalendarError(f"The {SHEETS['calendar']} sheet has a problem", [f"{SHEETS['calendar']}!F2: {e}"]) from None
     people = schema.read_people(rows.get(SHEETS["people"], []))
     reg = schema.read_register(_require(rows, "register", path))
-    _require(rows, "log", path)
+    if not schema.log_sheets(rows):  # one or more Log sheets (a click reads only the newest it needs)
+        _require(rows, "log", path)
     log = schema.Rows()
     parts = []
     for name in schema.log_sheets(rows):

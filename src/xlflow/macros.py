@@ -53,7 +53,7 @@ from .worktime import BKK, local
 
 TITLE = "xlflow"
 #: The sheets every action reads (Info and the forms are read only by Fill forms).
-ACTION_SHEETS = ("register", "log", "process", "calendar", "people")
+ACTION_SHEETS = ("register", "process", "calendar", "people")  # and the Log sheets, see _read_logs
 #: Sheets a register may lack (``book.parse`` reads none from them then).
 OPTIONAL_SHEETS = ("people", "info")
 EXCEL_ROWS = 1_048_576
@@ -98,6 +98,8 @@ class Session:
     at: datetime
     by: str
     refused: list[str] = field(default_factory=list)
+    logs: list[Sheet] = field(default_factory=list)  # the Log sheets read, oldest first (the last one is the newest)
+    selection: list[int] | None = None  # the selected Register rows, once read
 
     @property
     def register(self) -> Sheet:
@@ -110,47 +112,47 @@ class Session:
 # -- the buttons -------------------------------------------------------------------------------
 def register_letter(at: datetime | None = None) -> None:
     """Register the letter(s) typed into the selected row(s): number, receipt stamp, 1.1 done."""
-    _click(_register, at)
+    _click(_register, at, log="last")
 
 
 def advance(at: datetime | None = None) -> None:
     """Finish the current sub-step of the selected row(s) and start the next."""
-    _click(_item_action("advance"), at)
+    _click(_item_action("advance"), at, log="selection")
 
 
 def assign_unit(at: datetime | None = None) -> None:
     """Assign the unit typed into each selected row's หน่วยงานที่รับผิดชอบ cell (at 1.2)."""
-    _click(_item_action("assign", from_cell="unit", button="Assign unit"), at)
+    _click(_item_action("assign", from_cell="unit", button="Assign unit"), at, log="selection")
 
 
 def assign_officer(at: datetime | None = None) -> None:
     """Assign the officer chosen in each selected row's เจ้าหน้าที่ผู้รับผิดชอบ cell (at 1.5)."""
-    _click(_item_action("assign", from_cell="officer", button="Assign officer"), at)
+    _click(_item_action("assign", from_cell="officer", button="Assign officer"), at, log="selection")
 
 
 def approve(at: datetime | None = None) -> None:
     """Approve the selected row(s) at the executives' decision (5.1)."""
-    _click(_item_action("approve"), at)
+    _click(_item_action("approve"), at, log="selection")
 
 
 def send_back(at: datetime | None = None) -> None:
     """Send the selected row(s) back from the decision (5.1) to 3.1; the round rises."""
-    _click(_item_action("reject"), at)
+    _click(_item_action("reject"), at, log="selection")
 
 
 def pause(at: datetime | None = None) -> None:
     """Stop the clock of the selected row(s); the reason is the row's หมายเหตุ (remarks)."""
-    _click(_item_action("pause", note_from="remarks", button="Pause"), at)
+    _click(_item_action("pause", note_from="remarks", button="Pause"), at, log="selection")
 
 
 def resume(at: datetime | None = None) -> None:
     """Start the clock of the selected paused row(s) again."""
-    _click(_item_action("resume"), at)
+    _click(_item_action("resume"), at, log="selection")
 
 
 def undo(at: datetime | None = None) -> None:
     """Undo the last action of the selected row(s) (logged as a correction of its own)."""
-    _click(_item_action("correct"), at)
+    _click(_item_action("correct"), at, log="selection")
 
 
 def refresh(at: datetime | None = None) -> None:
@@ -162,7 +164,7 @@ def refresh(at: datetime | None = None) -> None:
         _write(s, change, fill=True)
         s.refused.extend(str(p) for p in s.book.problems)
 
-    _click(run, at)
+    _click(run, at, log="all")
 
 
 def fill_forms(at: datetime | None = None) -> None:
@@ -241,11 +243,11 @@ def _put_form(xl, ws) -> None:
 
 
 # -- one click ---------------------------------------------------------------------------------
-def _click(run: Callable[[Session], None], at: datetime | None, sheets: tuple[str, ...] = ACTION_SHEETS) -> None:
+def _click(run: Callable[[Session], None], at: datetime | None, sheets: tuple[str, ...] = ACTION_SHEETS, log: str = "all") -> None:
     """Read, run, write; every refusal (or a workbook that cannot be read) in one message box."""
     xl = _caller()
     try:
-        s = _session(xl, at, sheets)
+        s = _session(xl, at, sheets, log)
         run(s)
         messages = s.refused
     except XlflowError as e:
@@ -264,26 +266,127 @@ def _caller():
         ) from None
 
 
-def _session(xl, at: datetime | None, codes: tuple[str, ...]) -> Session:
+def _session(xl, at: datetime | None, codes: tuple[str, ...], log: str = "all") -> Session:
+    """Read what a click needs, parse it once.
+
+    ``log`` says which Log sheets: ``all`` (Refresh re-times every item), ``last`` (a new
+    letter needs only the last row's number and hash) or ``selection`` (the newest sheets
+    back to the one holding the registration of every selected letter): a click reads the
+    Log sheets its letters live on, not a Log that grows with the years.
+    """
     sheets = {code: _read_sheet(xl, code) for code in codes}
-    rows = {s.name: s.values for s in sheets.values() if s is not None}
+    selection = None
+    wanted: set[str] | None = None  # None: every Log sheet
+    if log == "last":
+        wanted = set()
+    elif log == "selection":
+        selection = _selected_rows(xl)
+        wanted = _items_at(sheets["register"], selection)
+    logs = _read_logs(xl, sheets.get("process"), wanted)
+    rows = {s.name: s.values for s in [*sheets.values(), *logs] if s is not None}
     b = bk.parse(rows)
     people = b.people
-    return Session(xl, {k: v for k, v in sheets.items() if v is not None}, b, local(at) if at else local(datetime.now(BKK)), person(people, windows_login()))
+    return Session(xl, {k: v for k, v in sheets.items() if v is not None}, b, local(at) if at else local(datetime.now(BKK)),
+                   person(people, windows_login()), logs=logs, selection=selection)
+
+
+def _items_at(register: Sheet, rows: list[int]) -> set[str]:
+    """The registration numbers typed in the Register's item column at ``rows``."""
+    try:
+        hm = schema.header_map(register.name, register.values[0], schema.REGISTER_COLUMNS)
+    except XlflowError:
+        return set()  # parse names the problem
+    return {t for r in rows if (t := _text(register.cell(r, hm["item"])))}
+
+
+def _log_names(xl, process: Sheet | None) -> list[str]:
+    """The Log sheets' names, oldest first, in a number of calls that does not grow with them.
+
+    xlflow places every continuation sheet right after the one before, so the newest Log
+    sheet stands just before the Process sheet; that is checked (and that no later one
+    exists), and only a workbook whose sheets were moved is asked for all its sheet names.
+    """
+    try:
+        if process is not None:
+            before = xl.sheets[process.xl.index - 2]
+            k = schema.log_sheet_number(before.name)
+            if k is not None and not _has_sheet(xl, schema.log_sheet_name(k + 1)):
+                return [schema.log_sheet_name(j) for j in range(1, k + 1)]
+    except Exception:  # noqa: BLE001 — an engine without sheet positions: ask for the names
+        pass
+    return schema.log_sheets(xl.sheet_names)
+
+
+def _has_sheet(xl, name: str) -> bool:
+    try:
+        xl.sheets[name]
+    except Exception:  # COM and the remote engine raise different errors for a missing sheet
+        return False
+    return True
+
+
+def _read_logs(xl, process: Sheet | None, wanted: set[str] | None) -> list[Sheet]:
+    """The Log sheets a click needs, newest first until ``wanted`` is met, returned oldest first.
+
+    ``wanted`` is the items whose registration must be among the rows read (an empty set:
+    just the last row written; ``None``: every sheet).
+    """
+    names = _log_names(xl, process)
+    if not names:
+        raise WorkbookError(
+            f'the sheet "{SHEETS["log"]}" is missing — rename the sheet back to "{SHEETS["log"]}", '
+            f"or copy it from a fresh register made by xlflow init"
+        )
+    out: list[Sheet] = []
+    missing = None if wanted is None else set(wanted)
+    for name in reversed(names):
+        sheet = _read_named(xl, name)
+        if sheet is None:  # a sheet of the sequence is gone: every Log sheet there is, and verify will say what is missing
+            return [s for n in schema.log_sheets(xl.sheet_names) if (s := _read_named(xl, n)) is not None]
+        out.append(sheet)
+        if missing is None:
+            continue
+        registered, written = _registrations(sheet)
+        missing -= registered
+        if not missing and written:
+            break
+    return out[::-1]
+
+
+def _registrations(sheet: Sheet) -> tuple[set[str], bool]:
+    """Items registered on a Log sheet as read, and whether it holds any row at all."""
+    try:
+        hm = schema.header_map(sheet.name, sheet.values[0], schema.LOG_COLUMNS)
+    except XlflowError:
+        return set(), True  # parse names the problem
+    i, a = hm["item"], hm["action"]
+    found, written = set(), False
+    for row in sheet.values[1:]:
+        if _blank_row(row):
+            continue
+        written = True
+        if len(row) > max(i, a) and _text(row[a]) == "register":
+            found.add(_text(row[i]))
+    return found, written
 
 
 def _read_sheet(xl, code: str) -> Sheet | None:
     """One ``.value`` read of the sheet's used range, padded so that row 1 column A is [0][0]."""
     name = SHEETS[code]
-    try:
-        sh = xl.sheets[name]
-    except Exception:  # COM and the remote engine raise different errors for a missing sheet
-        if code in OPTIONAL_SHEETS:
-            return None
+    sheet = _read_named(xl, name)
+    if sheet is None and code not in OPTIONAL_SHEETS:
         raise WorkbookError(
             f'the sheet "{name}" is missing — rename the sheet back to "{name}", '
             f"or copy it from a fresh register made by xlflow init"
         ) from None
+    return sheet
+
+
+def _read_named(xl, name: str) -> Sheet | None:
+    try:
+        sh = xl.sheets[name]
+    except Exception:  # COM and the remote engine raise different errors for a missing sheet
+        return None
     used = sh.used_range
     top, left = _top_left(used.address)
     values = [list(r) for r in (used.options(ndim=2).value or [[None]])]
@@ -359,8 +462,14 @@ def selected_rows(address: str) -> list[int]:
 
 def _selection(s: Session) -> list[int]:
     """The selected Register rows below the header (hidden, filtered-out rows left out in Excel)."""
+    if s.selection is None:
+        s.selection = _selected_rows(s.xl)
+    return s.selection
+
+
+def _selected_rows(xl) -> list[int]:
     try:
-        sel = s.xl.app.selection
+        sel = xl.app.selection
         sheet_name = sel.sheet.name if sel is not None else None
         address = sel.address if sel is not None else None
     except Exception:
@@ -508,22 +617,10 @@ def _write(s: Session, change: service.Change, fill: bool = False) -> None:
     rewrites it if Excel stopped between the two writes).
     """
     if change.log:
-        damaged = [p for p in s.book.problems if getattr(p, "sheet", None) == SHEETS["log"]]
+        damaged = [p for p in s.book.problems if schema.log_sheet_number(getattr(p, "sheet", None) or "") is not None]
         if damaged:  # as the command line: new rows appended to an unreadable Log would be numbered and chained wrongly
             raise WorkbookError(f"{damaged[0]} (nothing was written: xlflow adds to the Log only when every row of it can be read)")
-        log = s.sheets["log"]
-        lhm = schema.header_map(log.name, log.values[0], schema.LOG_COLUMNS)
-        last = len(log.values)
-        while last > 1 and log.blank(last):
-            last -= 1
-        prev = _text(log.cell(last, lhm["hash"])) if last > 1 else ""
-        cells: dict[int, dict[int, object]] = {}
-        for i, e in enumerate(change.log):
-            e = e.chained(prev)
-            prev = e.hash
-            vals = {"seq": e.seq, "item": e.item, "substep": e.substep, "action": e.action, "at": e.at, "by": e.by, "note": e.note, "data": e.data_json(), "hash": e.hash}
-            cells[last + 1 + i] = {lhm[f]: _xl(v) for f, v in vals.items()}
-        write_blocks(log.xl, cells, log, fillable=set(lhm.values()))
+        _append_log(s, change.log)
     if change.rows:
         reg = s.register
         hm = s.register_header()
@@ -541,6 +638,53 @@ def _write(s: Session, change: service.Change, fill: bool = False) -> None:
             return _xl(reg.cell(r, c))
 
         write_blocks(reg.xl, cells, reg, fillable=set(hm.values()), fill_rows=fill, keep=keep)
+
+
+def _append_log(s: Session, entries: list) -> None:
+    """Chained rows below the last Log row; a full sheet goes on in a copy of itself, emptied
+    (so the new sheet has the same header, widths, formats and colour)."""
+    prev = ""
+    for sheet in reversed(s.logs):  # the chain runs on from the last row written, on whichever sheet
+        last = _last_filled(sheet)
+        if last > 1:
+            h = schema.header_map(sheet.name, sheet.values[0], schema.LOG_COLUMNS)
+            prev = _text(sheet.cell(last, h["hash"]))
+            break
+    log = s.logs[-1]
+    last = _last_filled(log)
+    while entries:
+        room = schema.LOG_SHEET_ROWS - (last - 1)
+        if room <= 0:
+            log, last, room = _continue_log(s, log), 1, schema.LOG_SHEET_ROWS
+        lhm = schema.header_map(log.name, log.values[0], schema.LOG_COLUMNS)
+        cells: dict[int, dict[int, object]] = {}
+        for i, e in enumerate(entries[:room]):
+            e = e.chained(prev)
+            prev = e.hash
+            vals = {"seq": e.seq, "item": e.item, "substep": e.substep, "action": e.action, "at": e.at, "by": e.by, "note": e.note, "data": e.data_json(), "hash": e.hash}
+            cells[last + 1 + i] = {lhm[f]: _xl(v) for f, v in vals.items()}
+        write_blocks(log.xl, cells, log, fillable=set(lhm.values()))
+        last += len(cells)
+        entries = entries[room:]
+
+
+def _last_filled(sheet: Sheet) -> int:
+    last = len(sheet.values)
+    while last > 1 and sheet.blank(last):
+        last -= 1
+    return last
+
+
+def _continue_log(s: Session, full: Sheet) -> Sheet:
+    """The next Log sheet: a copy of the full one placed after it, its rows below the header emptied."""
+    name = schema.log_sheet_name(schema.log_sheet_number(full.name) + 1)
+    new = full.xl.copy(after=full.xl, name=name)
+    height = max(len(full.values), 2)
+    width = max(len(full.values[0]), 1)
+    new.range((2, 1), (height, width)).clear_contents()
+    sheet = Sheet(new, name, [list(full.values[0])])
+    s.logs.append(sheet)
+    return sheet
 
 
 def write_blocks(
