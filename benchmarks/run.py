@@ -67,14 +67,15 @@ import sys
 import openpyxl
 from xlflow import book, cli
 
-def read_only_rows(path):
-    wb = openpyxl.load_workbook(path, read_only=True)
-    try:
-        return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
-    finally:
-        wb.close()
+class ReadOnlySheets:
+    def __init__(self, path):
+        self.wb = openpyxl.load_workbook(path, read_only=True)
+        self.names = self.wb.sheetnames
 
-book._sheet_rows_calamine = read_only_rows
+    def rows(self, name):
+        return [list(r) for r in self.wb[name].iter_rows(values_only=True)]
+
+book.sheet_reader = ReadOnlySheets
 sys.argv = ["xlflow", *sys.argv[1:]]
 cli.main()
 """

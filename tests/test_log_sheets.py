@@ -235,3 +235,69 @@ def test_a_full_log_sheet_goes_on_in_a_copy_of_itself(excel, monkeypatch):
     assert row == 2 and values[0] == 4
     e = LogEntry(4, item, "1.3", "advance", CLICK, values[5].lstrip("'"), "", {})
     assert values[8].lstrip("'") == e.chained(before.hash).hash  # the chain runs on from the full sheet's last row
+
+
+# -- the checker's reading: one Log sheet at a time, open items only ---------------------------
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import generate  # noqa: E402
+
+from xlflow import checks  # noqa: E402
+
+
+def _findings(b, now):
+    f = checks.find(b, now)
+    return (
+        [(x.key, x.kind, x.item, x.officer, x.due_at, round(x.late_minutes, 6), x.subject) for x in f.breaches],
+        sorted(n.en for n in f.notices),
+        f.totals,
+        {k: sorted(v) for k, v in f.to.items()},
+    )
+
+
+def test_the_checker_reading_finds_what_the_full_reading_finds(tmp_path, monkeypatch):
+    """A generated register of 1,500 letters (send-backs, pauses, 27,000 Log rows) over Log
+    sheets of 4,000 rows: the same breaches, notices, totals and addressees either way."""
+    monkeypatch.setattr(schema, "LOG_SHEET_ROWS", 4_000)
+    path = tmp_path / "big.xlsx"
+    meta = generate.generate(path, 1_500, seed=7, progress=False)
+    assert len(meta.get("log_sheets", [])) >= 6
+    full, current = book.load(path), book.load_current(path)
+    assert current.log == [] and len(full.log) == meta["log_rows"]
+    open_, bad, done = current.current_states()
+    assert len(done) == meta["done"] and len(open_) == meta["open"] + meta["paused"] and bad == []
+    assert set(current.letters) == set(open_)  # only the open items' letters are kept
+    assert current.current_states() == full.current_states()
+    now = generate.NOW
+    assert _findings(current, now) == _findings(full, now)
+    assert _findings(current, now)[0], "the register has breaches to compare"
+
+
+def test_a_correction_of_a_finished_item_is_read_again(register_book, xlflow, small_sheets):
+    """The fold drops a finished item's entries; its later correction makes the checker's
+    reading go back for them (a second reading of the Log sheets)."""
+    add = [("register", "--subject", "ก", "--at", "2026-11-25T08:40")]
+    assert xlflow(*add[0][:1], register_book, *add[0][1:], "--by", "c").exit_code == 0
+    b = book.load(register_book)
+    steps = len(b.process.substeps) - 1
+    t = [f"2026-11-{26 + k // 7:02d}T{9 + k % 7:02d}:00" for k in range(steps + 3)]
+    k = 0
+    for sub in b.process.substeps[1:]:
+        if sub.requires == "unit":
+            assert xlflow("assign", register_book, "1/2569", "--unit", "วท.", "--at", t[k], "--by", "c").exit_code == 0
+            k += 1
+        if sub.requires == "officer":
+            r = xlflow("assign", register_book, "1/2569", "--officer", "นายสมชาย ใจดี", "--at", t[k], "--by", "c")
+            assert r.exit_code == 0, r.output
+            k += 1
+        verb = "approve" if sub.is_decision else "advance"
+        r = xlflow(verb, register_book, "1/2569", "--at", t[k], "--by", "c")
+        assert r.exit_code == 0, r.output
+        k += 1
+    assert book.load_current(register_book).current_states()[2] == {"1/2569"}
+    r = xlflow("correct", register_book, "1/2569", "--at", t[k], "--by", "c")
+    assert r.exit_code == 0, r.output
+    current, full = book.load_current(register_book), book.load(register_book)
+    assert len(schema.log_sheets(openpyxl.load_workbook(register_book, read_only=True).sheetnames)) > 3
+    open_, bad, done = current.current_states()
+    assert done == set() and open_["1/2569"].substep == b.process.substeps[-1].code
+    assert current.current_states() == full.current_states()

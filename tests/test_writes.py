@@ -262,17 +262,19 @@ def test_a_temporary_file_left_by_a_killed_writer_is_cleared_by_the_next_write(o
     assert [p.name for p in one_item.parent.glob(".~xlflow-tmp-*")] == []
 
 
-def test_a_log_at_excels_last_row_refuses_the_next_action_and_writes_nothing(one_item, monkeypatch):
-    """A sheet past 1,048,576 rows does not open in Excel: refuse before writing."""
+def test_a_register_at_excels_last_row_refuses_the_next_letter_and_writes_nothing(one_item, monkeypatch):
+    """A sheet past 1,048,576 rows does not open in Excel: refuse before writing. (The Log
+    never gets there: it goes on in a new sheet after LOG_SHEET_ROWS rows.)"""
     import hashlib
 
-    from xlflow import errors, service
+    from xlflow import errors, schema, service
 
-    monkeypatch.setattr(service, "EXCEL_ROWS", 2)  # the register's Log holds 1 header + 1 row: full
+    assert schema.LOG_SHEET_ROWS + 1 <= service.EXCEL_ROWS
+    monkeypatch.setattr(service, "EXCEL_ROWS", 2)  # the Register holds 1 header + 1 row: full
     before = hashlib.sha256(one_item.read_bytes()).hexdigest()
     with pytest.raises(errors.WorkbookError) as e:
-        service.perform(one_item, "1/2569", "assign", at=datetime(2026, 11, 25, 9, 5), by="c", unit="วท.")
-    assert str(e.value).startswith(f"{LOG}: the sheet is full (Excel holds 2 rows) — nothing was written; start a new register")
+        service.register_letter(one_item, at=datetime(2026, 11, 25, 9, 5), by="c", subject="อีกเรื่อง")
+    assert str(e.value).startswith(f"{REG}: the sheet is full (Excel holds 2 rows) — nothing was written; start a new register")
     assert hashlib.sha256(one_item.read_bytes()).hexdigest() == before
 
 

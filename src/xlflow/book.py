@@ -31,7 +31,7 @@ from .errors import CalendarError, WorkbookBusy, WorkbookError, XlflowError
 from .model import STATUS_TH, ItemState, Letter, LogEntry, Person
 from .process import Process
 from .schema import SHEETS
-from .workflow import Timing, replay_all, timing
+from .workflow import CurrentFold, Timing, current_states, replay_all, timing
 from .worktime import WorkCalendar
 
 FONT = "TH Sarabun New"
@@ -61,6 +61,18 @@ class Book:
     unreadable: dict[str, XlflowError] = field(default_factory=dict)  # item → why its Register row cannot be read
     register_last_row: int = 1  # the last Register row with anything typed in it
     log_parts: list[tuple[int, str]] = field(default_factory=list)  # (index in log of a Log sheet's first entry, that sheet)
+    current: tuple | None = None  # (open items' states, items not replayable, items done): see current_states
+
+    def current_states(self) -> tuple[dict[str, ItemState], list[tuple[str, str]], set[str]]:
+        """Open items' states, the items whose Log cannot be replayed (with why), the items done.
+
+        :func:`load_current` folds them while reading and keeps no Log; a fully read Book
+        folds its Log the same way.
+        """
+        if self.current is None:
+            with gc_paused():
+                self.current = current_states(self.log, self.process)
+        return self.current
 
     def log_where(self, i: int) -> str:
         """Where the ``i``-th Log entry is: ``บันทึกการดำเนินงาน (2) row 17``."""
@@ -184,12 +196,7 @@ def _require(rows: dict[str, list[list]], code: str, path) -> list[list]:
 def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "") -> Book:
     """A :class:`Book` from sheet values. Process and Calendar errors are raised (all listed);
     a Register row that cannot be read is kept as a problem and the rest still work."""
-    process = Process.from_rows(schema.read_process_rows(_require(rows, "process", path)), sheet=SHEETS["process"])
-    holidays, hours = schema.read_calendar(_require(rows, "calendar", path))
-    try:
-        cal = WorkCalendar(holidays, hours) if hours else WorkCalendar(holidays)
-    except ValueError as e:
-        raise CalendarError(f"The {SHEETS['calendar']} sheet has a problem", [f"{SHEETS['calendar']}!F2: {e}"]) from None
+    process, cal, holidays = _process_calendar(rows, path)
     people = schema.read_people(rows.get(SHEETS["people"], []))
     reg = schema.read_register(_require(rows, "register", path))
     if not schema.log_sheets(rows):  # one or more Log sheets (a click reads only the newest it needs)
@@ -203,8 +210,7 @@ def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "
         log.row_of.update(part.row_of)
         log.problems += part.problems
         del part
-    info_rows = rows.get(SHEETS["info"], [])
-    info = {str(r[0]): ("" if len(r) < 3 or r[2] is None else str(r[2])) for r in info_rows[1:] if r and r[0]}
+    info = _info(rows)
     letters = {l.item: l for l in reg.records}
     problems: list[XlflowError] = [*reg.problems, *log.problems, *people.problems]
     known = set(letters) | set(reg.skipped)
@@ -214,6 +220,21 @@ def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "
             known.add(e.item)
     return Book(path, process, cal, holidays, people.records, letters, log.records, reg.row_of, log.row_of, problems, info, sha256,
                 dict(reg.skipped), reg.last_row, parts)
+
+
+def _process_calendar(rows: dict, path) -> tuple[Process, WorkCalendar, list]:
+    process = Process.from_rows(schema.read_process_rows(_require(rows, "process", path)), sheet=SHEETS["process"])
+    holidays, hours = schema.read_calendar(_require(rows, "calendar", path))
+    try:
+        cal = WorkCalendar(holidays, hours) if hours else WorkCalendar(holidays)
+    except ValueError as e:
+        raise CalendarError(f"The {SHEETS['calendar']} sheet has a problem", [f"{SHEETS['calendar']}!F2: {e}"]) from None
+    return process, cal, holidays
+
+
+def _info(rows: dict) -> dict[str, str]:
+    info_rows = rows.get(SHEETS["info"], [])
+    return {str(r[0]): ("" if len(r) < 3 or r[2] is None else str(r[2])) for r in info_rows[1:] if r and r[0]}
 
 
 def _where(parts, log, e) -> str:
@@ -281,6 +302,87 @@ def load(path: Path) -> Book:
             check_readable(path)  # names the damaged part, if that is what it is
             raise WorkbookError(f"{path.name}: the workbook cannot be read ({type(e).__name__}: {e}) — open it in Excel and save it again, or restore a backup") from None
         return parse(rows, path, file_sha256(path))
+
+
+def load_current(path: Path) -> Book:
+    """What the checker needs, read in memory that does not grow with the Log.
+
+    The Log sheets are read one at a time and folded as they are read
+    (:class:`~xlflow.workflow.CurrentFold`): only open items' entries are held, finished
+    items are counted. The Register is read whole and checked row by row, but only the open
+    items' letters are kept. The Book has no ``log``: its :meth:`Book.current_states` is
+    filled; anything that needs history (evaluation, verify) uses :func:`load`.
+    """
+    path = Path(path)
+    check_readable(path, deep=False)
+    with gc_paused():
+        try:
+            return _load_current(path)
+        except XlflowError:
+            raise
+        except Exception as e:  # calamine's own errors: a damaged part
+            check_readable(path)
+            raise WorkbookError(f"{path.name}: the workbook cannot be read ({type(e).__name__}: {e}) — open it in Excel and save it again, or restore a backup") from None
+
+
+class CalamineSheets:
+    """A workbook's sheets read one at a time by python-calamine (a large one lazily, row by row)."""
+
+    def __init__(self, path: Path):
+        from python_calamine import CalamineWorkbook
+
+        self._wb = CalamineWorkbook.from_path(str(path))
+        self.names: list[str] = self._wb.sheet_names
+
+    def rows(self, name: str):
+        sheet = self._wb.get_sheet_by_name(name)
+        return SheetRows(sheet) if sheet.height > 10_000 and sheet.start == (0, 0) else sheet.to_python(skip_empty_area=False)
+
+
+#: How :func:`load_current` reads sheets (the benchmark swaps in openpyxl's read-only mode).
+sheet_reader = CalamineSheets
+
+
+def _load_current(path: Path) -> Book:
+    src = sheet_reader(path)
+    names = src.names
+    small = {n: src.rows(n) for code in ("process", "calendar", "people", "info") if (n := SHEETS[code]) in names}
+    process, cal, holidays = _process_calendar(small, path)
+    people = schema.read_people(small.get(SHEETS["people"], []))
+    present = dict.fromkeys(names)
+    logs = schema.log_sheets(names)
+    if not logs:
+        _require(present, "log", path)
+    _require(present, "register", path)
+
+    fold = CurrentFold(process)
+    problems: list[XlflowError] = []
+    registered: dict[str, tuple[str, int]] = {}  # item → where its registration is (for a Register row gone)
+    same: dict = {}
+    for name in logs:
+        for entries, rows_at in schema.iter_log(src.rows(name), name, problems, same):
+            fold.feed(entries)
+            for e, r in zip(entries, rows_at):
+                if e.action == "register":
+                    registered.setdefault(e.item, (name, r))
+    if fold.again:  # finished items corrected later: their whole Log, from a second reading
+        again: dict[str, list[LogEntry]] = {i: [] for i in fold.again}
+        for name in logs:
+            for entries, _ in schema.iter_log(src.rows(name), name, [], same):
+                for e in entries:
+                    if e.item in again:
+                        again[e.item].append(e)
+        for item, entries in again.items():
+            fold.replace(item, entries)
+    states, bad = fold.states()
+    wanted = set(states) | {i for i, _ in bad}
+    reg = schema.read_register(src.rows(SHEETS["register"]), keep=wanted.__contains__)
+    problems = [*reg.problems, *problems, *people.problems]
+    for item, (sheet, r) in registered.items():
+        if item not in reg.row_of and item not in reg.skipped:
+            problems.append(WorkbookError(f"{sheet} row {r}: item {item} is in the Log but not in the Register — restore its Register row from a backup"))
+    return Book(path, process, cal, holidays, people.records, {l.item: l for l in reg.records}, [], reg.row_of, {}, problems,
+                _info(small), file_sha256(path), dict(reg.skipped), reg.last_row, [], (states, bad, fold.done))
 
 
 # -- owner files, lock, atomic save ------------------------------------------------------

@@ -197,7 +197,7 @@ class _Run:
                     f"({end.isoformat()}) — it can be delivered after that day"
                 )
         try:
-            b = bk.load(self.path)
+            b = bk.load_current(self.path)  # open items only: memory does not grow with the Log
         except XlflowError as e:
             return self.unreadable(e)
         self.report.calendar = b.calendar
@@ -314,6 +314,8 @@ class _Run:
         return out
 
     def deliver_round(self, t, store, b, f, fy: int, m: int, forced: bool) -> None:
+        from . import book as bk
+
         key = checks.round_key(fy, m)
         sent_key = f"{key}|evaluation|{m}|round"
         to = [f.people[e].email for e in f.pmqa]
@@ -343,7 +345,12 @@ class _Run:
             self.log(f"{key}: the evaluation workbook could not be made ({e}) — the next run tries again")
             return
         self.log(f"{key}: compiled {out}")
-        stats = checks.round_stats(b, fy, m)
+        try:
+            stats = checks.round_stats(bk.load(self.path), fy, m)  # the round's figures need every item's history
+        except XlflowError as e:
+            self.report.failed.append((key, str(e)))
+            self.log(f"{key}: the register could not be read for the round's figures ({e}) — the next run tries again")
+            return
         subject, text, page = checks.render_round(stats, out, b.path.name if b.path else "", self.now)
         accepted = self.send(t, store, to or cc, cc if to else [], subject, text, page, [(out.name, data, XLSX_MIME)], [sent_key], key)
         if accepted is None:

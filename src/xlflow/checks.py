@@ -255,13 +255,13 @@ def find(
     process, cal = book.process, book.calendar
     people: list[Person] = list(book.people)
     f = Findings(now=now)
-    states, bad = states_of(book.log, process)
+    states, bad, done = book.current_states()
     for item, why in bad:
         f.notice(f"เรื่อง {item}: อ่านบันทึกการดำเนินงานไม่ได้ ({why}) จึงไม่ได้ตรวจ",
                  f"item {item}: its log cannot be replayed ({why}), so it was not checked")
     for p in book.problems:
         f.notice(f"อ่านแถวนี้ไม่ได้ จึงไม่ได้ตรวจ: {p}", f"a row could not be read and was not checked: {p}")
-    missing = [item for item in book.letters if item not in states]
+    missing = [item for item in book.register_rows if item not in states and item not in done]
     if missing:
         shown = ", ".join(missing[:10]) + (f" … (+{len(missing) - 10})" if len(missing) > 10 else "")
         f.notice(
@@ -343,6 +343,7 @@ def find(
                 f"ไม่มีอีเมลของ {p.name} ({p.role}) ในแผ่นงานผู้รับผิดชอบ{_row_th(p.name, people_rows)} — เพิ่มอีเมล",
                 f"no email for {p.name} ({p.role}) in the People sheet{_row(p.name, people_rows)} — add one",
             )
+    totals["done"] = totals.get("done", 0) + len(done)
     f.totals = totals
     return f
 

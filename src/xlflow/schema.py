@@ -281,19 +281,22 @@ class Rows:
 _ITEM = re.compile(r"^\s*(\d{1,6})\s*/\s*(\d{4})\s*$")  # 12/2569, as workflow.parse_item reads it
 
 
-def read_register(rows: list[list], sheet: str = SHEETS["register"]) -> Rows:
+def read_register(rows: list[list], sheet: str = SHEETS["register"], keep=None) -> Rows:
     """Register rows → :class:`Letter` records. A bad row is reported and skipped; the rest read.
 
     Blank rows in the middle are passed over; duplicate registration numbers are problems
-    (the second one is not read).
+    (the second one is not read). With ``keep``, every row is still read and checked, but
+    only the letters ``keep(item)`` wants are kept (the checker keeps the open ones).
     """
     out = Rows()
-    if not rows:
+    it = iter(rows) if rows else iter(())
+    header = next(it, None)
+    if header is None:
         raise WorkbookError(f"{sheet}: the sheet is empty — its header row is missing (xlflow init makes a fresh register)")
-    hm = header_map(sheet, rows[0], REGISTER_COLUMNS, required=("item", "received_at", "subject"))
+    hm = header_map(sheet, header, REGISTER_COLUMNS, required=("item", "received_at", "subject"))
     kinds = {c.field: c.kind for c in REGISTER_COLUMNS}
     typed = [c.field for c in REGISTER_COLUMNS if not c.derived]
-    for r, row in enumerate(rows[1:], start=2):
+    for r, row in enumerate(it, start=2):
         if not row or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
             continue
         get = lambda f: row[hm[f]] if f in hm and hm[f] < len(row) else None  # noqa: E731
@@ -326,7 +329,8 @@ def read_register(rows: list[list], sheet: str = SHEETS["register"]) -> Rows:
             if any(not (v is None or (isinstance(v, str) and not v.strip())) for v in map(get, typed)):
                 out.last_row = r  # a row of derived cells only (the Table's formula row) is free
             continue
-        out.records.append(letter)
+        if keep is None or keep(letter.item):
+            out.records.append(letter)
         out.row_of[letter.item] = r
     if out.row_of:
         out.last_row = max(out.last_row, max(out.row_of.values()))
@@ -336,31 +340,49 @@ def read_register(rows: list[list], sheet: str = SHEETS["register"]) -> Rows:
 def read_log(rows: list[list], sheet: str = SHEETS["log"]) -> Rows:
     """Log rows → :class:`LogEntry` records (hash as stored; :func:`verify_chain` checks it)."""
     out = Rows()
+    for entries, rows_of in iter_log(rows, sheet, out.problems):
+        out.records += entries
+        out.row_of.update(zip([e.seq for e in entries], rows_of))
+    return out
+
+
+def iter_log(rows, sheet: str, problems: list, same: dict | None = None):
+    """A Log sheet's entries in chunks, each with the sheet rows they came from; a row that
+    cannot be read is added to ``problems`` (naming its cell) and left out.
+
+    Nothing is kept between chunks but ``same`` (equal texts made one string object), so a
+    reader may fold the entries and drop them.
+    """
     if not rows:
         raise WorkbookError(f"{sheet}: the sheet is empty — its header row is missing")
-    hm = header_map(sheet, rows[0], LOG_COLUMNS, required=tuple(c.field for c in LOG_COLUMNS))
+    rows_it = iter(rows)
+    header = next(rows_it, None)
+    if header is None:
+        raise WorkbookError(f"{sheet}: the sheet is empty — its header row is missing")
+    hm = header_map(sheet, header, LOG_COLUMNS, required=tuple(c.field for c in LOG_COLUMNS))
     idx = [hm[c.field] for c in LOG_COLUMNS]
     pick, width = operator.itemgetter(*idx), max(idx) + 1
-    body = itertools.islice(rows, 1, None)
-    first, same = 2, {}
+    first = 2
+    same = {} if same is None else same
+    out = Rows(problems=problems)
     # Rows come in chunks: a chunk of ordinary rows (what xlflow wrote) is read column by
     # column; a chunk with any other row in it — blank, damaged, typed over — is read row
     # by row, and a row that is not ordinary takes the general path, which names the problem.
-    while chunk := list(itertools.islice(body, _CHUNK)):
+    while chunk := list(itertools.islice(rows_it, _CHUNK)):
         entries = _plain_log_chunk(chunk, idx, same)
         if entries is not None:
-            out.records += entries
-            out.row_of.update(zip([e.seq for e in entries], range(first, first + len(chunk))))
+            yield entries, range(first, first + len(chunk))
         else:
+            got, at = [], []
             for r, row in enumerate(chunk, start=first):
                 e = _plain_log_row(pick(row)) if len(row) >= width else None
                 if e is None:
                     e = _read_log_row(sheet, hm, r, row, out)
                 if e is not None:
-                    out.records.append(e)
-                    out.row_of[e.seq] = r
+                    got.append(e)
+                    at.append(r)
+            yield got, at
         first += len(chunk)
-    return out
 
 
 _CHUNK = 2048

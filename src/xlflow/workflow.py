@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable
 
-from .errors import IllegalAction
+from .errors import IllegalAction, XlflowError
 from .model import DONE, ItemState, LogEntry, Pause, Segment
 from .process import END, REQUIRABLE, Process
 from .worktime import WorkCalendar, local
@@ -143,8 +143,9 @@ def _fold(entries: list[LogEntry], process: Process, history: bool = True) -> It
             segs[-1][4].append(Pause(e.at, None, e.note))
         elif a == "resume":
             pauses = segs[-1][4]
-            p = pauses[-1]
-            pauses[-1] = Pause(p.start, e.at, p.reason)
+            if pauses and pauses[-1].end is None:  # a resume with no pause open (a Log edited by hand) changes nothing
+                p = pauses[-1]
+                pauses[-1] = Pause(p.start, e.at, p.reason)
             paused_since, pause_reason = None, ""
     last = entries[-1]
     return ItemState(
@@ -174,6 +175,133 @@ def replay_all(entries: Iterable[LogEntry], process: Process, history: bool = Tr
     for e in entries:
         groups.setdefault(e.item, []).append(e)
     return {item: replay(es, process, history) for item, es in groups.items()}
+
+
+class CurrentFold:
+    """Every item's current state from a Log fed in order, in memory that does not grow with it.
+
+    The checker needs each item's open sub-step, not its history. Entries are kept only
+    while their item is open, and for :attr:`KEEP_FINISHED` more Log rows after it finished
+    (a mistaken last click is corrected within minutes); then they are dropped and the item
+    is counted done. An item's sub-step is followed as :func:`_fold` follows it, so "done"
+    here is what :func:`replay` would say; a ``correct`` replays the item (rare). A
+    correction of an item dropped long before marks it for :attr:`again`: the caller feeds
+    that item's whole Log to :meth:`replace`.
+    """
+
+    KEEP_FINISHED = 50_000
+    _LOST = "?"  # an item whose first entry is not its registration: replay names the problem
+
+    def __init__(self, process: Process):
+        self.process = process
+        self.live: dict[str, list[LogEntry]] = {}
+        self.at: dict[str, str] = {}  # open item → the sub-step it is at
+        self.done: set[str] = set()
+        self.recent: dict[str, tuple[int, list[LogEntry]]] = {}  # finished item → (rows fed when it finished, its entries), oldest first
+        self.again: set[str] = set()  # done items corrected long after: replayed from all their entries
+        self.fed = 0
+
+    def feed(self, entries: Iterable[LogEntry]) -> None:
+        live, at, done, recent, subs = self.live, self.at, self.done, self.recent, self.process._index
+        for e in entries:
+            self.fed += 1
+            item = e.item
+            es = live.get(item)
+            if es is None:
+                if item in done:
+                    kept = recent.get(item)
+                    if kept is not None:
+                        kept[1].append(e)
+                        if e.action == "correct":  # open again, perhaps: replay it from what was kept
+                            del recent[item]
+                            done.discard(item)
+                            live[item] = kept[1]
+                            self._replayed(item)
+                    elif e.action == "correct":
+                        self.again.add(item)
+                    continue  # a finished item stays finished (as _fold has it) unless corrected
+                es = live[item] = []
+                at[item] = self._LOST if e.action != "register" else ""
+            es.append(e)
+            a = e.action
+            cur = at[item]
+            if cur == self._LOST:
+                continue
+            if a == "correct":
+                self._replayed(item)
+            elif a == "register":
+                if len(es) == 1:
+                    nxt = self.process.first.next
+                    if nxt == END or not nxt:
+                        self._finish(item)
+                    else:
+                        at[item] = nxt
+            elif a in FINISHING:
+                sub = subs.get(cur)
+                target = getattr(sub, FINISHING[a]) if sub else END
+                if target == END or not target:
+                    self._finish(item)
+                else:
+                    at[item] = target
+        horizon = self.fed - self.KEEP_FINISHED
+        while recent:
+            item = next(iter(recent))
+            if recent[item][0] > horizon:
+                break
+            del recent[item]
+
+    def _replayed(self, item: str) -> None:
+        try:
+            sub = replay(self.live[item], self.process, history=False).substep
+        except (XlflowError, KeyError):
+            self.at[item] = self._LOST
+            return
+        if sub == DONE:
+            self._finish(item)
+        else:
+            self.at[item] = sub
+
+    def _finish(self, item: str) -> None:
+        self.recent[item] = (self.fed, self.live.pop(item))
+        self.at.pop(item, None)
+        self.done.add(item)
+
+    def states(self, history: bool = False) -> tuple[dict[str, ItemState], list[tuple[str, str]]]:
+        """The open items' states, and the items whose Log cannot be replayed (with why)."""
+        out, bad = {}, []
+        for item, es in self.live.items():
+            try:
+                out[item] = replay(es, self.process, history)
+            except (XlflowError, KeyError) as e:
+                bad.append((item, str(e)))
+        return out, bad
+
+    def replace(self, item: str, entries: list[LogEntry]) -> None:
+        """An item of :attr:`again`, replayed from all its entries."""
+        self.done.discard(item)
+        self.live.pop(item, None)
+        self.at.pop(item, None)
+        self.recent.pop(item, None)
+        try:
+            sub = replay(entries, self.process, history=False).substep
+        except (XlflowError, KeyError):
+            self.live[item], self.at[item] = list(entries), self._LOST
+            return
+        if sub == DONE:
+            self.done.add(item)
+        else:
+            self.live[item], self.at[item] = list(entries), sub
+
+
+def current_states(entries: Iterable[LogEntry], process: Process) -> tuple[dict[str, ItemState], list[tuple[str, str]], set[str]]:
+    """(open items' states, items that cannot be replayed, items done) of a whole Log."""
+    fold = CurrentFold(process)
+    entries = entries if isinstance(entries, (list, tuple)) else list(entries)
+    fold.feed(entries)
+    for item in fold.again:
+        fold.replace(item, [e for e in entries if e.item == item])
+    states, bad = fold.states()
+    return states, bad, fold.done
 
 
 # -- actions -------------------------------------------------------------------------------
