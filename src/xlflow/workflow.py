@@ -269,11 +269,16 @@ class CurrentFold:
     def states(self, history: bool = False) -> tuple[dict[str, ItemState], list[tuple[str, str]]]:
         """The open items' states, and the items whose Log cannot be replayed (with why)."""
         out, bad = {}, []
-        for item, es in self.live.items():
+        for item, es in list(self.live.items()):
             try:
-                out[item] = replay(es, self.process, history)
+                state = replay(es, self.process, history)
             except (XlflowError, KeyError) as e:
                 bad.append((item, str(e)))
+                continue
+            if state.done:  # an item followed as lost (its Log begins oddly) that replay finds finished
+                self._finish(item)
+            else:
+                out[item] = state
         return out, bad
 
     def replace(self, item: str, entries: list[LogEntry]) -> None:
