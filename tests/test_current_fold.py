@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xlflow.checks import states_of
-from xlflow.model import LogEntry
+from xlflow.model import LogEntry, as_row
 from xlflow.process import Process
 from xlflow.workflow import CurrentFold, current_states
 
@@ -64,7 +64,7 @@ def test_fed_in_pieces_it_holds_only_open_items(log, pieces, keep):
     fold.KEEP_FINISHED = keep
     size = max(1, len(log) // pieces)
     for k in range(0, len(log), size):
-        fold.feed(log[k : k + size])
+        fold.feed(map(as_row, log[k : k + size]))
         assert not set(fold.live) & fold.done
     for item in fold.again:
         fold.replace(item, [e for e in log if e.item == item])
@@ -80,15 +80,15 @@ def test_a_finished_item_holds_nothing_and_a_later_correction_reopens_it():
     steps = len(PROCESS.substeps) - 1  # the registration finishes 1.1; one finishing action for each of the others
     log += [LogEntry(k, "1/2569", "?", "advance", t + timedelta(minutes=k), "x", "", {}) for k in range(2, 2 + steps)]
     fold = CurrentFold(PROCESS)
-    fold.feed(log)
+    fold.feed(map(as_row, log))
     assert fold.done == {"1/2569"} and fold.live == {}
-    fold.feed([LogEntry(2 + steps, "1/2569", "done", "correct", t + timedelta(hours=3), "x", "", {})])
+    fold.feed([as_row(LogEntry(2 + steps, "1/2569", "done", "correct", t + timedelta(hours=3), "x", "", {}))])
     assert fold.again == set() and fold.done == set()  # corrected soon after: reopened from the entries kept
     fold = CurrentFold(PROCESS)
     fold.KEEP_FINISHED = 0  # corrected long after: the entries are gone, the item is to be read again
-    fold.feed(log)
+    fold.feed(map(as_row, log))
     assert fold.recent == {} and fold.live == {}
-    fold.feed([LogEntry(2 + steps, "1/2569", "done", "correct", t + timedelta(hours=3), "x", "", {})])
+    fold.feed([as_row(LogEntry(2 + steps, "1/2569", "done", "correct", t + timedelta(hours=3), "x", "", {}))])
     assert fold.again == {"1/2569"}
     open_, bad, done = current_states([*log, LogEntry(2 + steps, "1/2569", "done", "correct", t + timedelta(hours=3), "x", "", {})], PROCESS)
     assert done == set() and open_["1/2569"].substep == PROCESS.substeps[-1].code and bad == []

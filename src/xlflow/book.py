@@ -360,18 +360,17 @@ def _load_current(path: Path) -> Book:
     registered: dict[str, tuple[str, int]] = {}  # item → where its registration is (for a Register row gone)
     same: dict = {}
     for name in logs:
-        for entries, rows_at in schema.iter_log(src.rows(name), name, problems, same):
-            fold.feed(entries)
-            for e, r in zip(entries, rows_at):
-                if e.action == "register":
-                    registered.setdefault(e.item, (name, r))
+        for rows, rows_at in schema.iter_log(src.rows(name), name, problems, same, hashes=False, raw=True):
+            fold.feed(rows)
+            for item, r in [(e[1], r) for e, r in zip(rows, rows_at) if e[3] == "register"]:
+                registered.setdefault(item, (name, r))
     if fold.again:  # finished items corrected later: their whole Log, from a second reading
-        again: dict[str, list[LogEntry]] = {i: [] for i in fold.again}
+        again: dict[str, list[tuple]] = {i: [] for i in fold.again}
         for name in logs:
-            for entries, _ in schema.iter_log(src.rows(name), name, [], same):
-                for e in entries:
-                    if e.item in again:
-                        again[e.item].append(e)
+            for rows, _ in schema.iter_log(src.rows(name), name, [], same, hashes=False, raw=True):
+                for e in rows:
+                    if e[1] in again:
+                        again[e[1]].append(e)
         for item, entries in again.items():
             fold.replace(item, entries)
     states, bad = fold.states()
@@ -382,7 +381,7 @@ def _load_current(path: Path) -> Book:
         if item not in reg.row_of and item not in reg.skipped:
             problems.append(WorkbookError(f"{sheet} row {r}: item {item} is in the Log but not in the Register — restore its Register row from a backup"))
     return Book(path, process, cal, holidays, people.records, {l.item: l for l in reg.records}, [], reg.row_of, {}, problems,
-                _info(small), file_sha256(path), dict(reg.skipped), reg.last_row, [], (states, bad, fold.done))
+                _info(small), "", dict(reg.skipped), reg.last_row, [], (states, bad, fold.done))
 
 
 # -- owner files, lock, atomic save ------------------------------------------------------

@@ -154,3 +154,33 @@ class ItemState:
         if self.done or not self.segments:
             return None
         return self.segments[-1]
+
+
+_DATA: dict[str, dict] = {}  # recent data texts → their dict (a unit, an officer repeat on many rows)
+_NO_DATA: dict = {}
+
+
+def data_of(text) -> dict:
+    """A Log row's data column (JSON text, or already a dict) as a dict, decoded once per
+    distinct text. Entries never change their data, so equal texts may share one dict."""
+    if not text:
+        return _NO_DATA
+    if isinstance(text, dict):
+        return text
+    got = _DATA.get(text)
+    if got is None:
+        if len(_DATA) > 4096:
+            _DATA.clear()
+        got = _DATA[text] = json.loads(text)
+    return got
+
+
+def as_row(e: LogEntry) -> tuple:
+    """An entry as a plain row ``(seq, item, substep, action, at, by, note, data, hash)``."""
+    return (e.seq, e.item, e.substep, e.action, e.at, e.by, e.note, e.data, e.hash)
+
+
+def entry_of(row) -> LogEntry:
+    """A plain row (its data JSON text or a dict) as a :class:`LogEntry`."""
+    seq, item, substep, action, at, by, note, data, h = row
+    return LogEntry(seq, item, substep, action, at, by, note, data_of(data), h)

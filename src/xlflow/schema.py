@@ -17,7 +17,7 @@ from datetime import date, datetime, time
 
 from . import thaidate
 from .errors import CalendarError, CellError, DateError, WorkbookError
-from .model import SECRECIES, URGENCIES, Letter, LogEntry, Person
+from .model import ACTIONS, SECRECIES, URGENCIES, Letter, LogEntry, Person, as_row, data_of
 from .worktime import Holiday
 from .process import COLUMNS as PROCESS_COLUMNS
 from .process import col_letter  # noqa: F401  (one definition, used across the adapters)
@@ -226,6 +226,12 @@ def read_value(sheet: str, col: int, row: int, value, kind: str):
                 return value
             if kind == "date":
                 return value.date()
+    elif t is date:  # python-calamine's value of a cell formatted as a date alone
+        if value.year <= 2200:
+            if kind == "date":
+                return value
+            if kind == "datetime":
+                return datetime(value.year, value.month, value.day)
     elif t is float:
         if kind == "int" and value.is_integer():
             return int(value)
@@ -346,9 +352,10 @@ def read_log(rows: list[list], sheet: str = SHEETS["log"]) -> Rows:
     return out
 
 
-def iter_log(rows, sheet: str, problems: list, same: dict | None = None):
+def iter_log(rows, sheet: str, problems: list, same: dict | None = None, hashes: bool = True, raw: bool = False):
     """A Log sheet's entries in chunks, each with the sheet rows they came from; a row that
-    cannot be read is added to ``problems`` (naming its cell) and left out.
+    cannot be read is added to ``problems`` (naming its cell) and left out. ``hashes=False``
+    leaves the hash column unread (the checker does not verify the chain; verify does).
 
     Nothing is kept between chunks but ``same`` (equal texts made one string object), so a
     reader may fold the entries and drop them.
@@ -369,7 +376,7 @@ def iter_log(rows, sheet: str, problems: list, same: dict | None = None):
     # column; a chunk with any other row in it — blank, damaged, typed over — is read row
     # by row, and a row that is not ordinary takes the general path, which names the problem.
     while chunk := list(itertools.islice(rows_it, _CHUNK)):
-        entries = _plain_log_chunk(chunk, idx, same)
+        entries = _plain_log_chunk(chunk, idx, same, hashes, raw)
         if entries is not None:
             yield entries, range(first, first + len(chunk))
         else:
@@ -379,7 +386,7 @@ def iter_log(rows, sheet: str, problems: list, same: dict | None = None):
                 if e is None:
                     e = _read_log_row(sheet, hm, r, row, out)
                 if e is not None:
-                    got.append(e)
+                    got.append(as_row(e) if raw else e)
                     at.append(r)
             yield got, at
         first += len(chunk)
@@ -438,6 +445,7 @@ def _plain_log_row(vals: tuple) -> LogEntry | None:
 
 
 _NUMBER = frozenset((int, float))
+_ACTIONS = frozenset(ACTIONS)
 _TEXT = frozenset((str, type(None)))
 
 
@@ -460,9 +468,13 @@ def _plain_texts(col: tuple, same: dict | None = None) -> list[str] | None:
     return got
 
 
-def _plain_log_chunk(chunk: list, idx: list[int], same: dict | None = None) -> list[LogEntry] | None:
+def _plain_log_chunk(chunk: list, idx: list[int], same: dict | None = None, hashes: bool = True, raw: bool = False) -> list | None:
     """The entries of a chunk of ordinary Log rows, read column by column; ``None`` if any
-    row is not ordinary (then :func:`_plain_log_row` and the general path read it row by row)."""
+    row is not ordinary (then :func:`_plain_log_row` and the general path read it row by row).
+
+    ``raw``: plain rows (:func:`~xlflow.model.as_row` order), not entries: the checker
+    makes entries only of the items still open.
+    """
     if min(map(len, chunk)) <= max(idx):
         return None
     cols = list(zip(*chunk))
@@ -475,12 +487,14 @@ def _plain_log_chunk(chunk: list, idx: list[int], same: dict | None = None) -> l
         return None
     if seqs != list(seq) or any(t.tzinfo is not None or t.year > 2200 for t in at):
         return None
-    texts = [_plain_texts(c, same) for c in (item, substep, action, by, note)] + [_plain_texts(c) for c in (data, h)]
+    texts = [_plain_texts(c, same) for c in (item, substep, action, by, note)] + [_plain_texts(data), _plain_texts(h) if hashes else [""] * len(h)]
     if None in texts:
         return None
     items, substeps, actions, bys, notes, datas, hashes = texts
     try:
-        datas = [json.loads(d) if d else {} for d in datas]
+        datas = list(map(data_of, datas))  # a data cell that is not JSON: the general path names it
+        if raw:
+            return list(zip(seqs, items, substeps, actions, at, bys, notes, datas, hashes)) if set(actions) <= _ACTIONS else None
         return list(map(LogEntry, seqs, items, substeps, actions, at, bys, notes, datas, hashes))
     except ValueError:  # not JSON, an unknown action
         return None

@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Iterable
 
 from .errors import IllegalAction, XlflowError
-from .model import DONE, ItemState, LogEntry, Pause, Segment
+from .model import DONE, ItemState, LogEntry, Pause, Segment, as_row, entry_of
 from .process import END, REQUIRABLE, Process
 from .worktime import WorkCalendar, local
 
@@ -194,55 +194,57 @@ class CurrentFold:
 
     def __init__(self, process: Process):
         self.process = process
-        self.live: dict[str, list[LogEntry]] = {}
+        self.live: dict[str, list[tuple]] = {}  # open item → its rows
         self.at: dict[str, str] = {}  # open item → the sub-step it is at
         self.done: set[str] = set()
-        self.recent: dict[str, tuple[int, list[LogEntry]]] = {}  # finished item → (rows fed when it finished, its entries), oldest first
+        self.recent: dict[str, tuple[int, list[tuple]]] = {}  # finished item → (rows fed when it finished, its entries), oldest first
         self.again: set[str] = set()  # done items corrected long after: replayed from all their entries
         self.fed = 0
 
-    def feed(self, entries: Iterable[LogEntry]) -> None:
-        live, at, done, recent, subs = self.live, self.at, self.done, self.recent, self.process._index
-        for e in entries:
-            self.fed += 1
-            item = e.item
+    def feed(self, rows: Iterable[tuple]) -> None:
+        """Fold Log rows in order: plain rows as :func:`~xlflow.model.as_row` makes them (the
+        data column may still be its JSON text); entries are made only to replay an item."""
+        live, at, done, recent, moves = self.live, self.at, self.done, self.recent, self._moves()
+        lost, fin, fed = self._LOST, self._FIN, self.fed
+        for e in rows:
+            fed += 1
+            item = e[1]
             es = live.get(item)
+            a = e[3]
             if es is None:
                 if item in done:
                     kept = recent.get(item)
                     if kept is not None:
                         kept[1].append(e)
-                        if e.action == "correct":  # open again, perhaps: replay it from what was kept
+                        if a == "correct":  # open again, perhaps: replay it from what was kept
                             del recent[item]
                             done.discard(item)
                             live[item] = kept[1]
-                            self._replayed(item)
-                    elif e.action == "correct":
+                            self._replayed(item, fed)
+                    elif a == "correct":
                         self.again.add(item)
                     continue  # a finished item stays finished (as _fold has it) unless corrected
                 es = live[item] = []
-                at[item] = self._LOST if e.action != "register" else ""
+                at[item] = lost if a != "register" else ""
             es.append(e)
-            a = e.action
             cur = at[item]
-            if cur == self._LOST:
+            if cur == lost:
                 continue
-            if a == "correct":
-                self._replayed(item)
-            elif a == "register":
-                if len(es) == 1:
-                    nxt = self.process.first.next
-                    if nxt == END or not nxt:
-                        self._finish(item)
-                    else:
-                        at[item] = nxt
-            elif a in FINISHING:
-                sub = subs.get(cur)
-                target = getattr(sub, FINISHING[a]) if sub else END
-                if target == END or not target:
-                    self._finish(item)
+            if a in FINISHING:
+                target = moves.get((cur, a), fin)
+                if target is fin:
+                    self._finish(item, fed)
                 else:
                     at[item] = target
+            elif a == "correct":
+                self._replayed(item, fed)
+            elif a == "register" and len(es) == 1:
+                target = moves[("", "register")]
+                if target is fin:
+                    self._finish(item, fed)
+                else:
+                    at[item] = target
+        self.fed = fed
         horizon = self.fed - self.KEEP_FINISHED
         while recent:
             item = next(iter(recent))
@@ -250,19 +252,32 @@ class CurrentFold:
                 break
             del recent[item]
 
-    def _replayed(self, item: str) -> None:
+    _FIN = object()  # the move that finishes the process
+
+    def _moves(self) -> dict:
+        """(sub-step, finishing action) → the next sub-step or :attr:`_FIN`, as :func:`_fold` moves."""
+        moves = {}
+        for sub in self.process:
+            for a, way in FINISHING.items():
+                target = getattr(sub, way)
+                moves[(sub.code, a)] = self._FIN if target == END or not target else target
+        nxt = self.process.first.next
+        moves[("", "register")] = self._FIN if nxt == END or not nxt else nxt
+        return moves
+
+    def _replayed(self, item: str, fed: int) -> None:
         try:
-            sub = replay(self.live[item], self.process, history=False).substep
-        except (XlflowError, KeyError):
+            sub = replay(list(map(entry_of, self.live[item])), self.process, history=False).substep
+        except (XlflowError, KeyError, ValueError):  # ValueError: a data cell that is not JSON
             self.at[item] = self._LOST
             return
         if sub == DONE:
-            self._finish(item)
+            self._finish(item, fed)
         else:
             self.at[item] = sub
 
-    def _finish(self, item: str) -> None:
-        self.recent[item] = (self.fed, self.live.pop(item))
+    def _finish(self, item: str, fed: int | None = None) -> None:
+        self.recent[item] = (self.fed if fed is None else fed, self.live.pop(item))
         self.at.pop(item, None)
         self.done.add(item)
 
@@ -271,9 +286,12 @@ class CurrentFold:
         out, bad = {}, []
         for item, es in list(self.live.items()):
             try:
-                state = replay(es, self.process, history)
+                state = replay(list(map(entry_of, es)), self.process, history)
             except (XlflowError, KeyError) as e:
                 bad.append((item, str(e)))
+                continue
+            except ValueError as e:  # a data cell that is not JSON (the checker reads it only now)
+                bad.append((item, f"a Log row's data is not what xlflow wrote ({e}) — run xlflow verify"))
                 continue
             if state.done:  # an item followed as lost (its Log begins oddly) that replay finds finished
                 self._finish(item)
@@ -281,8 +299,9 @@ class CurrentFold:
                 out[item] = state
         return out, bad
 
-    def replace(self, item: str, entries: list[LogEntry]) -> None:
-        """An item of :attr:`again`, replayed from all its entries."""
+    def replace(self, item: str, entries: list) -> None:
+        """An item of :attr:`again`, replayed from all its rows (or entries)."""
+        entries = [e if isinstance(e, LogEntry) else entry_of(e) for e in entries]
         self.done.discard(item)
         self.live.pop(item, None)
         self.at.pop(item, None)
@@ -290,19 +309,19 @@ class CurrentFold:
         try:
             sub = replay(entries, self.process, history=False).substep
         except (XlflowError, KeyError):
-            self.live[item], self.at[item] = list(entries), self._LOST
+            self.live[item], self.at[item] = list(map(as_row, entries)), self._LOST
             return
         if sub == DONE:
             self.done.add(item)
         else:
-            self.live[item], self.at[item] = list(entries), sub
+            self.live[item], self.at[item] = list(map(as_row, entries)), sub
 
 
 def current_states(entries: Iterable[LogEntry], process: Process) -> tuple[dict[str, ItemState], list[tuple[str, str]], set[str]]:
     """(open items' states, items that cannot be replayed, items done) of a whole Log."""
     fold = CurrentFold(process)
     entries = entries if isinstance(entries, (list, tuple)) else list(entries)
-    fold.feed(entries)
+    fold.feed(map(as_row, entries))
     for item in fold.again:
         fold.replace(item, [e for e in entries if e.item == item])
     states, bad = fold.states()
