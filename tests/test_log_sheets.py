@@ -133,7 +133,7 @@ from pathlib import Path  # noqa: E402
 import xlwings as xw  # noqa: E402
 
 from xlflow import macros  # noqa: E402
-from xlwings_payload import CLICK, Register, remote_book, use_remote_engine, walk  # noqa: E402
+from xlwings_payload import CLICK, Register, excel_opener, walk  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from ribbon_calls import counting  # noqa: E402
@@ -143,15 +143,8 @@ WORKED = datetime(2026, 11, 24, 8, 30)
 
 @pytest.fixture
 def excel(monkeypatch):
-    use_remote_engine(monkeypatch)  # XLWINGS_LICENSE_KEY=noncommercial: a test fixture only
-    monkeypatch.setenv("USERNAME", "somchai")
-
-    def open_book(p: dict) -> xw.Book:
-        book = remote_book(p)
-        monkeypatch.setattr(xw.Book, "caller", staticmethod(lambda: book))
-        return book
-
-    return open_book
+    """``excel(payload)`` opens a register "in Excel" (xlwings' remote engine) as the macros' caller."""
+    return excel_opener(monkeypatch)
 
 
 def _register(fillers: int) -> tuple[Register, str]:

@@ -24,8 +24,8 @@ from xlflow.errors import IllegalAction, XlflowError
 from xlflow.model import LogEntry
 from xlflow.schema import SHEETS
 from xlwings_payload import (
-    CLICK, OFFICER, PEOPLE, TODAY, UNIT, WAITS_FOR, Register, payload, remote_book, ribbon_register, rows_from_xlsx,
-    use_remote_engine,
+    CLICK, OFFICER, PEOPLE, TODAY, UNIT, WAITS_FOR, Register, payload, ribbon_register, rows_from_xlsx,
+    excel_opener, use_remote_engine,
 )
 
 REG, LOG = 0, 1  # sheet positions of the Register and the Log in a register made by xlflow init
@@ -33,19 +33,8 @@ REG, LOG = 0, 1  # sheet positions of the Register and the Log in a register mad
 
 @pytest.fixture
 def excel(monkeypatch):
-    """``excel(payload)`` opens a register "in Excel" and makes it the macros' caller.
-
-    The Windows user is ``somchai`` (the People sheet of these registers names him).
-    """
-    use_remote_engine(monkeypatch)  # XLWINGS_LICENSE_KEY=noncommercial: test fixture only
-    monkeypatch.setenv("USERNAME", "somchai")
-
-    def open_book(p: dict) -> xw.Book:
-        book = remote_book(p)
-        monkeypatch.setattr(xw.Book, "caller", staticmethod(lambda: book))
-        return book
-
-    return open_book
+    """``excel(payload)`` opens a register "in Excel" (xlwings' remote engine) as the macros' caller."""
+    return excel_opener(monkeypatch)
 
 
 @pytest.fixture(scope="module")

@@ -356,3 +356,22 @@ def ribbon_register(n_rows: int) -> tuple[Register, dict[str, int]]:
         "refresh": rows["advance"], "fill_forms": rows["advance"],
     }
     return reg, rows
+
+
+def excel_opener(monkeypatch):
+    """``open(payload)`` opens a register "in Excel" and makes it the macros' caller.
+
+    The Windows user is ``somchai`` (the People sheet of these registers names him). The
+    remote engine needs ``XLWINGS_LICENSE_KEY=noncommercial``: a test fixture only.
+    """
+    import xlwings as xw
+
+    use_remote_engine(monkeypatch)
+    monkeypatch.setenv("USERNAME", "somchai")
+
+    def open_book(p: dict):
+        book = remote_book(p)
+        monkeypatch.setattr(xw.Book, "caller", staticmethod(lambda: book))
+        return book
+
+    return open_book
