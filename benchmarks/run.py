@@ -5,13 +5,13 @@
 prints one ``name = value`` line per figure (goals and raw times on lines starting with
 ``#``); measured on 2 cores, Python 3.11::
 
-    check_over_calamine = 1.40             # `xlflow check` ÷ calamine reading the same sheets
-    openpyxl_over_check = 5.12             # the same check reading with openpyxl read-only ÷ ours
-    evaluate_over_calamine = 2.29          # `xlflow evaluate … --round 9` ÷ the calamine read
-    action_over_openpyxl_roundtrip = 0.90  # `xlflow advance` ÷ openpyxl's own load + save
-    check_peak_rss_mb = 2290               # peak memory of `xlflow check`
-    ribbon_calls_10 = 229                  # xlwings calls of one Advance click, 10 rows
-    ribbon_calls_100k = 229                # … and 100,000 rows
+    check_over_calamine = 1.16             # `xlflow check` ÷ calamine reading the same sheets
+    openpyxl_over_check = 5.86             # the same check reading with openpyxl read-only ÷ ours
+    evaluate_over_calamine = 2.23          # `xlflow evaluate … --round 9` ÷ the calamine read
+    action_over_openpyxl_roundtrip = 0.91  # `xlflow advance` ÷ openpyxl's own load + save
+    check_peak_rss_mb = 267                # peak memory of `xlflow check`
+    ribbon_calls_10 = 236                  # xlwings calls of one Advance click, 10 rows
+    ribbon_calls_100k = 236                # … and 100,000 rows
 
 Every leg runs as a child process of its own, started the way a user starts it
 (``python -m xlflow.cli …``) and measured by ``wait4``: its CPU time (user + system) and
