@@ -21,7 +21,7 @@ import socket
 import stat
 import time as _time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -142,18 +142,42 @@ class SheetRows(Sequence):
         return self._all()[i]
 
 
-def _sheet_rows_calamine(path: Path) -> dict[str, list[list]]:
-    from python_calamine import CalamineWorkbook
+class LazySheets(Mapping):
+    """Sheet name → its rows, each sheet read by python-calamine when it is asked for (and
+    not kept), so that the nine sheets of a 1.8-million-row Log are not all in memory at once.
+    """
 
-    wb = CalamineWorkbook.from_path(str(path))
-    out = {}
-    for name in wb.sheet_names:
-        sheet = wb.get_sheet_by_name(name)
+    def __init__(self, path: Path):
+        from python_calamine import CalamineWorkbook
+
+        self._path = Path(path)
+        self._wb = CalamineWorkbook.from_path(str(path))
+        self._names = list(self._wb.sheet_names)
+
+    def __getitem__(self, name: str):
+        if name not in self._names:
+            raise KeyError(name)
+        try:
+            sheet = self._wb.get_sheet_by_name(name)
+        except Exception as e:  # calamine's own errors: a damaged part
+            check_readable(self._path)  # names the damaged part, if that is what it is
+            raise WorkbookError(f"{self._path.name}: the workbook cannot be read ({type(e).__name__}: {e}) — open it in Excel and save it again, or restore a backup") from None
         if sheet.height > 10_000 and sheet.start == (0, 0):
-            out[name] = SheetRows(sheet)
-        else:
-            out[name] = sheet.to_python(skip_empty_area=False)
-    return out
+            return SheetRows(sheet)
+        return sheet.to_python(skip_empty_area=False)
+
+    def __contains__(self, name) -> bool:
+        return name in self._names
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def _sheet_rows_calamine(path: Path) -> LazySheets:
+    return LazySheets(path)
 
 
 def sheet_rows_openpyxl(wb) -> dict[str, list[list]]:
