@@ -76,14 +76,9 @@ class Book:
 
     def log_where(self, i: int) -> str:
         """Where the ``i``-th Log entry is: ``บันทึกการดำเนินงาน (2) row 17``."""
-        sheet = SHEETS["log"]
-        for start, name in self.log_parts:
-            if start > i:
-                break
-            sheet = name
         e = self.log[i] if 0 <= i < len(self.log) else None
         row = self.log_rows.get(e.seq) if e is not None else None
-        return f"{sheet} row {row if row is not None else '?'}"
+        return f"{_sheet_at(self.log_parts, i)} row {row if row is not None else '?'}"
 
     @property
     def officers(self) -> list[str]:
@@ -154,6 +149,14 @@ class LazySheets(Mapping):
         self._wb = CalamineWorkbook.from_path(str(path))
         self._names = list(self._wb.sheet_names)
 
+    @property
+    def names(self) -> list[str]:
+        return self._names
+
+    def rows(self, name: str):
+        """The rows of sheet ``name``, read now (a large sheet converted row by row as iterated)."""
+        return self[name]
+
     def __getitem__(self, name: str):
         if name not in self._names:
             raise KeyError(name)
@@ -223,11 +226,12 @@ def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "
     process, cal, holidays = _process_calendar(rows, path)
     people = schema.read_people(rows.get(SHEETS["people"], []))
     reg = schema.read_register(_require(rows, "register", path))
-    if not schema.log_sheets(rows):  # one or more Log sheets (a click reads only the newest it needs)
+    logs = schema.log_sheets(rows)
+    if not logs:  # one or more Log sheets (a click reads only the newest it needs)
         _require(rows, "log", path)
     log = schema.Rows()
     parts = []
-    for name in schema.log_sheets(rows):
+    for name in logs:
         part = schema.read_log(rows[name], sheet=name)
         parts.append((len(log.records), name))
         log.records += part.records
@@ -238,9 +242,9 @@ def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "
     letters = {l.item: l for l in reg.records}
     problems: list[XlflowError] = [*reg.problems, *log.problems, *people.problems]
     known = set(letters) | set(reg.skipped)
-    for e in log.records:
+    for i, e in enumerate(log.records):
         if e.item not in known and e.action == "register":
-            problems.append(WorkbookError(f"{_where(parts, log, e)}: item {e.item} is in the Log but not in the Register — restore its Register row from a backup"))
+            problems.append(WorkbookError(f"{_sheet_at(parts, i)} row {log.row_of.get(e.seq)}: item {e.item} is in the Log but not in the Register — restore its Register row from a backup"))
             known.add(e.item)
     return Book(path, process, cal, holidays, people.records, letters, log.records, reg.row_of, log.row_of, problems, info, sha256,
                 dict(reg.skipped), reg.last_row, parts)
@@ -261,10 +265,14 @@ def _info(rows: dict) -> dict[str, str]:
     return {str(r[0]): ("" if len(r) < 3 or r[2] is None else str(r[2])) for r in info_rows[1:] if r and r[0]}
 
 
-def _where(parts, log, e) -> str:
-    i = next(k for k, x in enumerate(log.records) if x is e)
-    sheet = [name for start, name in parts if start <= i][-1]
-    return f"{sheet} row {log.row_of.get(e.seq)}"
+def _sheet_at(parts: list[tuple[int, str]], i: int) -> str:
+    """The Log sheet that holds the ``i``-th entry, given each sheet's first index."""
+    sheet = SHEETS["log"]
+    for start, name in parts:
+        if start > i:
+            break
+        sheet = name
+    return sheet
 
 
 def file_sha256(path: Path) -> str:
@@ -349,22 +357,9 @@ def load_current(path: Path) -> Book:
             raise WorkbookError(f"{path.name}: the workbook cannot be read ({type(e).__name__}: {e}) — open it in Excel and save it again, or restore a backup") from None
 
 
-class CalamineSheets:
-    """A workbook's sheets read one at a time by python-calamine (a large one lazily, row by row)."""
-
-    def __init__(self, path: Path):
-        from python_calamine import CalamineWorkbook
-
-        self._wb = CalamineWorkbook.from_path(str(path))
-        self.names: list[str] = self._wb.sheet_names
-
-    def rows(self, name: str):
-        sheet = self._wb.get_sheet_by_name(name)
-        return SheetRows(sheet) if sheet.height > 10_000 and sheet.start == (0, 0) else sheet.to_python(skip_empty_area=False)
-
-
-#: How :func:`load_current` reads sheets (the benchmark swaps in openpyxl's read-only mode).
-sheet_reader = CalamineSheets
+#: How :func:`load_current` reads sheets: ``names`` and ``rows(name)`` (the benchmark swaps in
+#: openpyxl's read-only mode).
+sheet_reader = LazySheets
 
 
 def _load_current(path: Path) -> Book:

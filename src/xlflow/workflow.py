@@ -200,11 +200,12 @@ class CurrentFold:
         self.recent: dict[str, tuple[int, list[tuple]]] = {}  # finished item → (rows fed when it finished, its entries), oldest first
         self.again: set[str] = set()  # done items corrected long after: replayed from all their entries
         self.fed = 0
+        self._move = self._moves()
 
     def feed(self, rows: Iterable[tuple]) -> None:
         """Fold Log rows in order: plain rows as :func:`~xlflow.model.as_row` makes them (the
         data column may still be its JSON text); entries are made only to replay an item."""
-        live, at, done, recent, moves = self.live, self.at, self.done, self.recent, self._moves()
+        live, at, done, recent, moves = self.live, self.at, self.done, self.recent, self._move
         lost, fin, fed = self._LOST, self._FIN, self.fed
         for e in rows:
             fed += 1
