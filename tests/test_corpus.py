@@ -143,8 +143,7 @@ EXPECT: dict[str, dict] = {
     "date_wrong_weekday": bad_row(f'{REG}!D3: "วันจันทร์ที่ 25 พ.ย. 2569" is not a date (25 November 2569 is a Wednesday, not a Monday) — {DATE_FIX}'),
     "date_be_as_ce_value": bad_row(
         f'{REG}!J3: "2569-11-30" is a date in the year 2569 of the Christian Era (a Buddhist-Era year typed into a cell Excel reads as Christian Era)'
-        " — retype it as 30/11/2569 in a cell formatted as text or as a Thai date, or as 30/11/2026",
-        f'{REG}!J3: "2569-11-30 00:00:00" is a date in the year 2569 of the Christian Era'),
+        " — retype it as 30/11/2569 in a cell formatted as text or as a Thai date, or as 30/11/2026"),
     "received_be_as_ce_value": bad_row(
         f'{REG}!B3: "2569-11-25 09:07:00" is a date in the year 2569 of the Christian Era (a Buddhist-Era year typed into a cell Excel reads as Christian Era)'
         " — retype it as 25/11/2569 in a cell formatted as text or as a Thai date, or as 25/11/2026"),
@@ -192,30 +191,13 @@ EXPECT: dict[str, dict] = {
         check=(0, 'problem: the officer "นางสาวสมศรี ใจดี" of item 1/2569 is not in the People sheet — add the name and e-mail there')),
     "people_bad_email": fine(list=(0, f'Warning: {PEOPLE}!D7: "somsri at mol.go.th" is not an email address — type one address such as name@mol.go.th')),
     "people_no_name": fine(list=(0, f"Warning: {PEOPLE}!A2: (empty) has no name — type the person's name or delete the row")),
-    # -- formulas and errors where values belong (the write path sees the formula; the read path Excel's cached value) --
-    "formula_received": {
-        **fine(),  # reads see the value Excel calculated; a write would lose it, so writes are refused
-        **{c: (1, f'Error: {REG}!B3: "=TODAY()" is a formula where a value belongs — type the value itself '
-                  "(nothing was written: saving would drop the value Excel calculated there)") for c in WRITES},
-    },
-    "formula_subject": {
-        **fine(),
-        **{c: (1, f'Error: {REG}!G3: "="ขอข้อมูล"&"แรงงาน"" is a formula where a value belongs — type the value itself '
-                  "(nothing was written: saving would drop the value Excel calculated there)") for c in WRITES},
-    },
-    "ref_error_received": {
-        **bad_row(f"{REG}!B3: (empty) has no received time — type when the letter arrived, e.g. 25/11/2569 09:30"),
-        **{c: (1, f'Error: {REG}!B3: "=#REF!+1" is an Excel error, not a value — retype the value (a formula there lost its reference) '
-                  "(nothing was written: saving would drop the value Excel calculated there)") for c in WRITES},
-    },
-    "ref_error_log": {
-        **everywhere(f"Error: {LOG}!E3: (empty) is empty — the Log must not be edited by hand — restore it from a backup"),
-        **{c: (1, f'Error: {LOG}!E3: "=#REF!" is an Excel error, not a value — retype the value (a formula there lost its reference)') for c in WRITES},
-    },
-    "ref_error_calendar": {
-        **sheet_problem(CAL, f'{CAL}!A3: (empty) has no date for the holiday "วันปิยมหาราช" — type its date, e.g. 5/12/2569, or delete the row'),
-        **{c: (1, f'{CAL}!A3: "=#REF!" is an Excel error, not a value — retype the value (a formula there lost its reference)') for c in WRITES},
-    },
+    # -- formulas and errors where values belong: every command reads the value Excel calculated, and a write
+    #    keeps the formula and its value (it never re-saves the cell) --
+    "formula_received": fine(),
+    "formula_subject": fine(),
+    "ref_error_received": bad_row(f"{REG}!B3: (empty) has no received time — type when the letter arrived, e.g. 25/11/2569 09:30"),
+    "ref_error_log": everywhere(f"Error: {LOG}!E3: (empty) is empty — the Log must not be edited by hand — restore it from a backup"),
+    "ref_error_calendar": sheet_problem(CAL, f'{CAL}!A3: (empty) has no date for the holiday "วันปิยมหาราช" — type its date, e.g. 5/12/2569, or delete the row'),
     # -- the Process and Calendar sheets edited into nonsense --
     "process_loop": sheet_problem(PROC, f"{PROC}!J14: from sub-step 4.2 the work loops (4.2 → 3.1 → 3.2 → 4.1 → 4.2) and never reaches END — point one of them onward"),
     "process_unknown_next": sheet_problem(PROC, f'{PROC}!J4: "9.9" is not a sub-step of this process — type one of the codes, or END'),
@@ -256,10 +238,7 @@ EXPECT: dict[str, dict] = {
     "truncated": everywhere("Error: truncated.xlsx: the file is damaged or was cut off while copying — restore it from the backups folder"),
     "text_file": everywhere(f"Error: text_file.xlsx: this file is not an Excel workbook — {NOT_XLSX_FIX}"),
     "docx_zip": everywhere(f"Error: docx_zip.xlsx: this zip file is not an Excel workbook — {NOT_XLSX_FIX}"),
-    "broken_xml": {
-        **everywhere("Error: broken_xml.xlsx: the workbook cannot be read (XmlError: ", "— open it in Excel and save it again, or restore a backup"),
-        **{c: (1, ("Error: broken_xml.xlsx: the workbook cannot be opened for writing (ParseError: ", "— open it in Excel and save it again")) for c in WRITES},
-    },
+    "broken_xml": everywhere("Error: broken_xml.xlsx: the workbook cannot be read (XmlError: ", "— open it in Excel and save it again, or restore a backup"),
     "password": everywhere(f"Error: password.xlsx: {CFB}"),
     "xls_renamed": everywhere(f"Error: xls_renamed.xlsx: {CFB}"),
     "ods_renamed": everywhere("Error: ods_renamed.xlsx: this is an OpenDocument spreadsheet (.ods) named .xlsx — open it in LibreOffice and save it as Excel 2007-365 (.xlsx)"),
@@ -285,8 +264,9 @@ for _name, _e in EXPECT.items():
     if "evaluate" in EXTRA:
         _e["evaluate"] = _e["list"] if _e["list"][0] == 1 else (0, OK["evaluate"])
 if "forms" in EXTRA:
-    for _name in ("formula_received", "formula_subject"):
-        EXPECT[_name]["forms"] = EXPECT[_name]["register"]
+    for _name, _cell in (("formula_received", f'{REG}!B3: "=TODAY()"'), ("formula_subject", f'{REG}!G3: "="ขอข้อมูล"&"แรงงาน""')):
+        EXPECT[_name]["forms"] = (1, f"Error: {_cell} is a formula where a value belongs — type the value itself "
+                                     "(nothing was written: saving would drop the value Excel calculated there)")
     for _name, _cell in (("ref_error_received", f'{REG}!B3: "=#REF!+1"'), ("ref_error_log", f'{LOG}!E3: "=#REF!"'), ("ref_error_calendar", f'{CAL}!A3: "=#REF!"')):
         EXPECT[_name]["forms"] = (1, f"Error: {_cell} is a formula where a value belongs — type the value itself "
                                      "(nothing was written: saving would drop the value Excel calculated there)")

@@ -111,8 +111,8 @@ def _lock_write_fails(fd, data):
 
 DISK_FULL = {
     "while the lock file is written": ("os.write", _lock_write_fails),
-    "while the temporary file is written": ("openpyxl.workbook.workbook.Workbook.save", _half_written_save),
-    "while the backup copy is made": ("shutil.copy2", _enospc),
+    "while the temporary file is written": ("xlflow.ports.package.PackagePort.save", _half_written_save),
+    "while the backup copy is made": (("os.link", "shutil.copy2"), _enospc),  # a hard link where it can, else a copy
     "while the temporary file is flushed": ("os.fsync", _enospc),
 }
 
@@ -122,7 +122,8 @@ DISK_FULL = {
 def test_a_full_disk_leaves_the_old_file_intact_and_says_so(book, monkeypatch, where, action):
     target, fake = DISK_FULL[where]
     before_file, before_folder = h.sha256(book), h.folder_state(book.parent)
-    monkeypatch.setattr(target, fake)
+    for t in (target,) if isinstance(target, str) else target:
+        monkeypatch.setattr(t, fake)
     code, out, exc = h.run_cli(*[a.replace("{f}", str(book)) for a in ACTIONS[action]])
     monkeypatch.undo()
     h.TALLY["disk-full writes"] += 1

@@ -267,10 +267,10 @@ def test_a_register_at_excels_last_row_refuses_the_next_letter_and_writes_nothin
     never gets there: it goes on in a new sheet after LOG_SHEET_ROWS rows.)"""
     import hashlib
 
-    from xlflow import errors, schema, service
+    from xlflow import apply, errors, schema, service
 
-    assert schema.LOG_SHEET_ROWS + 1 <= service.EXCEL_ROWS
-    monkeypatch.setattr(service, "EXCEL_ROWS", 2)  # the Register holds 1 header + 1 row: full
+    assert schema.LOG_SHEET_ROWS + 1 <= apply.EXCEL_ROWS
+    monkeypatch.setattr(apply, "EXCEL_ROWS", 2)  # the Register holds 1 header + 1 row: full
     before = hashlib.sha256(one_item.read_bytes()).hexdigest()
     with pytest.raises(errors.WorkbookError) as e:
         service.register_letter(one_item, at=datetime(2026, 11, 25, 9, 5), by="c", subject="อีกเรื่อง")

@@ -62,6 +62,9 @@ class Book:
     register_last_row: int = 1  # the last Register row with anything typed in it
     log_parts: list[tuple[int, str]] = field(default_factory=list)  # (index in log of a Log sheet's first entry, that sheet)
     current: tuple | None = None  # (open items' states, items not replayable, items done): see current_states
+    table: object = None  # the Register's Excel Table (xlflow.apply.Table), when the file has one
+    occupied: dict[int, str] = field(default_factory=dict)  # rows below the Table that are not letters (a signature line)
+    headers: dict[str, list] = field(default_factory=dict)  # the header row of the Register and of each Log sheet read
 
     def current_states(self) -> tuple[dict[str, ItemState], list[tuple[str, str]], set[str]]:
         """Open items' states, the items whose Log cannot be replayed (with why), the items done.
@@ -179,6 +182,13 @@ class LazySheets(Mapping):
         return len(self._names)
 
 
+def register_table(path: Path):
+    """The Register's Excel Table (its extent and Total Row), read from the package alone."""
+    from .ports.package import register_table as table
+
+    return table(path)
+
+
 def _sheet_rows_calamine(path: Path) -> LazySheets:
     return LazySheets(path)
 
@@ -220,18 +230,24 @@ def _require(rows: dict[str, list[list]], code: str, path) -> list[list]:
     return rows[name]
 
 
-def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "") -> Book:
+def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "", table=None) -> Book:
     """A :class:`Book` from sheet values. Process and Calendar errors are raised (all listed);
-    a Register row that cannot be read is kept as a problem and the rest still work."""
+    a Register row that cannot be read is kept as a problem and the rest still work.
+
+    ``table`` is the Register's Excel Table, if it has one: its Total Row and what is typed
+    below it are not letters."""
     process, cal, holidays = _process_calendar(rows, path)
     people = schema.read_people(rows.get(SHEETS["people"], []))
-    reg = schema.read_register(_require(rows, "register", path))
+    reg_rows = _require(rows, "register", path)
+    reg = schema.read_register(reg_rows, table=table)
     logs = schema.log_sheets(rows)
     if not logs:  # one or more Log sheets (a click reads only the newest it needs)
         _require(rows, "log", path)
     log = schema.Rows()
     parts = []
+    headers = {SHEETS["register"]: list(reg_rows[0]) if len(reg_rows) else []}
     for name in logs:
+        headers[name] = list(rows[name][0]) if len(rows[name]) else []
         part = schema.read_log(rows[name], sheet=name)
         parts.append((len(log.records), name))
         log.records += part.records
@@ -247,7 +263,7 @@ def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "
             problems.append(WorkbookError(f"{_sheet_at(parts, i)} row {log.row_of.get(e.seq)}: item {e.item} is in the Log but not in the Register — restore its Register row from a backup"))
             known.add(e.item)
     return Book(path, process, cal, holidays, people.records, letters, log.records, reg.row_of, log.row_of, problems, info, sha256,
-                dict(reg.skipped), reg.last_row, parts)
+                dict(reg.skipped), reg.last_row, parts, table=table, occupied=dict(reg.occupied), headers=headers)
 
 
 def _process_calendar(rows: dict, path) -> tuple[Process, WorkCalendar, list]:
@@ -333,7 +349,7 @@ def load(path: Path) -> Book:
         except Exception as e:  # calamine's own errors: a damaged part
             check_readable(path)  # names the damaged part, if that is what it is
             raise WorkbookError(f"{path.name}: the workbook cannot be read ({type(e).__name__}: {e}) — open it in Excel and save it again, or restore a backup") from None
-        return parse(rows, path, file_sha256(path))
+        return parse(rows, path, file_sha256(path), table=register_table(path))
 
 
 def load_current(path: Path) -> Book:
@@ -394,13 +410,66 @@ def _load_current(path: Path) -> Book:
             fold.replace(item, entries)
     states, bad = fold.states()
     wanted = set(states) | {i for i, _ in bad}
-    reg = schema.read_register(src.rows(SHEETS["register"]), keep=wanted.__contains__)
+    reg = schema.read_register(src.rows(SHEETS["register"]), keep=wanted.__contains__, table=register_table(path))
     problems = [*reg.problems, *problems, *people.problems]
     for item, (sheet, r) in registered.items():
         if item not in reg.row_of and item not in reg.skipped:
             problems.append(WorkbookError(f"{sheet} row {r}: item {item} is in the Log but not in the Register — restore its Register row from a backup"))
     return Book(path, process, cal, holidays, people.records, {l.item: l for l in reg.records}, [], reg.row_of, {}, problems,
                 _info(small), "", dict(reg.skipped), reg.last_row, [], (states, bad, fold.done))
+
+
+def read_for_write(path: Path, items: set[str] | None, table=None) -> Book:
+    """What an action needs, read from the file it is about to edit (under the writer lock).
+
+    The small sheets and the Register whole; the Log sheets from the newest back until every
+    item of ``items`` has its registration among the rows read and a written row was seen
+    (``None``: every Log sheet, for a refresh; an empty set: the newest rows only, for a new
+    letter). At 100,000 letters an action reads one Log sheet, not nine.
+    """
+    path = Path(path)
+    with gc_paused():
+        try:
+            return _read_for_write(path, items, table)
+        except XlflowError:
+            raise
+        except Exception as e:  # calamine's own errors: a damaged part
+            check_readable(path)
+            raise WorkbookError(f"{path.name}: the workbook cannot be read ({type(e).__name__}: {e}) — open it in Excel and save it again, or restore a backup") from None
+
+
+def _read_for_write(path: Path, items, table) -> Book:
+    src = sheet_reader(path)
+    rows: dict = {}
+    for code in ("process", "calendar", "people", "info", "register"):
+        if SHEETS[code] in src.names:
+            rows[SHEETS[code]] = src.rows(SHEETS[code])
+    logs = schema.log_sheets(src.names)
+    missing = None if items is None else set(items)
+    for name in reversed(logs):
+        sheet = src.rows(name)
+        rows[name] = sheet
+        if missing is None:
+            continue
+        written = False
+        it = iter(sheet)
+        header = next(it, None)
+        if header is None:
+            continue
+        try:
+            hm = schema.header_map(name, header, schema.LOG_COLUMNS)
+        except XlflowError:
+            continue
+        ia, ii = hm.get("action"), hm.get("item")
+        for row in it:
+            if not row or all(v is None or v == "" for v in row):
+                continue
+            written = True
+            if missing and ia is not None and ii is not None and ia < len(row) and ii < len(row) and row[ia] == "register":
+                missing.discard(str(row[ii]).strip())
+        if written and not missing:
+            break
+    return parse(rows, path, "", table=table)
 
 
 # -- owner files, lock, atomic save ------------------------------------------------------
@@ -552,6 +621,31 @@ def _fault(stage: str) -> None:
         os.kill(os.getpid(), 9)
 
 
+def keep_backup(path: Path) -> Path:
+    """The file as it is now, into the rolling backups (the last :data:`BACKUPS` kept).
+
+    Named by Bangkok time, whatever the writer's own time zone, so the names sort in the
+    order the backups were made and the oldest is the one pruned. A hard link costs
+    nothing (the old file is renamed over next, and the link keeps it); where the file
+    system has none, a copy.
+    """
+    from .worktime import BKK
+
+    bdir = backup_dir(path)
+    bdir.mkdir(exist_ok=True)
+    stamp = datetime.now(BKK).strftime("%Y%m%d-%H%M%S-%f")
+    dest = bdir / f"{path.stem}.{stamp}{path.suffix}"
+    try:
+        os.link(path, dest)
+    except OSError:
+        shutil.copy2(path, dest)
+    olds = sorted(bdir.glob(f"{path.stem}.*{path.suffix}"))
+    for old in olds[:-BACKUPS]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+    return dest
+
+
 def save_atomic(wb, path: Path) -> None:
     """Save ``wb`` over ``path`` so that a crash leaves the old file or the new one, whole.
 
@@ -568,14 +662,7 @@ def save_atomic(wb, path: Path) -> None:
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         if path.exists():
-            bdir = backup_dir(path)
-            bdir.mkdir(exist_ok=True)
-            stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-            shutil.copy2(path, bdir / f"{path.stem}.{stamp}{path.suffix}")
-            olds = sorted(bdir.glob(f"{path.stem}.*{path.suffix}"))
-            for old in olds[:-BACKUPS]:
-                with contextlib.suppress(OSError):
-                    old.unlink()
+            keep_backup(path)
         _fault("before-rename")
         os.replace(tmp, path)
         _fault("after-rename")
@@ -658,6 +745,8 @@ def derived_values(state: ItemState, t: Timing, process: Process) -> dict[str, o
         "paused_since": state.paused_since,
         "completed_at": state.completed_at,
         "last_by": state.last_by,
+        "status": (STATUS_TH["done"] if state.completed_at else STATUS_TH["paused"] if state.paused_since
+                   else STATUS_TH.get(t.status, "") if t.due_at else ""),
     }
 
 

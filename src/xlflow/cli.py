@@ -51,6 +51,12 @@ def parse_when(value: str | None, option: str = "--at") -> datetime:
     return when
 
 
+def _at(value: str | None) -> datetime | None:
+    """``--at`` as given, or None: the library takes "now" once it holds the register, so a
+    command that waited for another writer is not stamped before it."""
+    return parse_when(value) if value is not None else None
+
+
 def errors_as_messages(fn):
     """Domain errors become ``Error: …`` and exit 1 (sqlite-utils' habit)."""
 
@@ -155,7 +161,7 @@ def register_cmd(book, subject, letter_no, letter_date, sender, addressee, urgen
             raise click.ClickException(f'{opt} "{v}" is not a date — type it as 25/11/2569 or 2026-11-25') from None
 
     item = register_letter(
-        book, at=parse_when(at), by=_by(by), received_at=parse_when(received_at, "--received-at") if received_at else None,
+        book, at=_at(at), by=_by(by), received_at=parse_when(received_at, "--received-at") if received_at else None,
         subject=subject, letter_no=letter_no, letter_date=day(letter_date, "--letter-date"), sender=sender, addressee=addressee,
         urgency=urgency, secrecy=secrecy, reply_by=day(reply_by, "--reply-by"), action=action, remarks=remarks,
     )
@@ -173,7 +179,7 @@ def _action_command(name: str, action: str, help_text: str, note_help: str | Non
     def cmd(book, item, note, at, by, as_json):
         from .service import perform
 
-        _json_or_line(perform(book, item, action, at=parse_when(at), by=_by(by), note=note), as_json)
+        _json_or_line(perform(book, item, action, at=_at(at), by=_by(by), note=note), as_json)
 
     return cmd
 
@@ -201,7 +207,7 @@ def assign(book, item, unit, officer, note, at, by, as_json):
 
     if unit is None and officer is None:
         raise click.ClickException("say whom to assign: --unit NAME or --officer NAME")
-    _json_or_line(perform(book, item, "assign", at=parse_when(at), by=_by(by), note=note, unit=unit, officer=officer), as_json)
+    _json_or_line(perform(book, item, "assign", at=_at(at), by=_by(by), note=note, unit=unit, officer=officer), as_json)
 
 
 @main.command()
@@ -258,7 +264,7 @@ def refresh(book, now):
     """Re-time every item from the Log and the Calendar (after holidays were edited)."""
     from .service import refresh as do_refresh
 
-    click.echo(f"refreshed {do_refresh(book, parse_when(now, '--now'))} item(s)")
+    click.echo(f"refreshed {do_refresh(book, parse_when(now, '--now') if now else None)} item(s)")
 
 
 @main.group()

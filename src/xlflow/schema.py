@@ -282,17 +282,22 @@ class Rows:
     problems: list[CellError | WorkbookError] = field(default_factory=list)
     skipped: dict = field(default_factory=dict)  # key of a row that could not be read → its problem
     last_row: int = 1  # the last row with anything typed in it, read or not (a new row goes below it)
+    occupied: dict = field(default_factory=dict)  # rows below the Register's Table that are not letters: row → 'A57 "…"'
 
 
 _ITEM = re.compile(r"^\s*(\d{1,6})\s*/\s*(\d{4})\s*$")  # 12/2569, as workflow.parse_item reads it
 
 
-def read_register(rows: list[list], sheet: str = SHEETS["register"], keep=None) -> Rows:
+def read_register(rows: list[list], sheet: str = SHEETS["register"], keep=None, table=None) -> Rows:
     """Register rows → :class:`Letter` records. A bad row is reported and skipped; the rest read.
 
     Blank rows in the middle are passed over; duplicate registration numbers are problems
     (the second one is not read). With ``keep``, every row is still read and checked, but
     only the letters ``keep(item)`` wants are kept (the checker keeps the open ones).
+
+    With the Register's ``table`` (an :class:`xlflow.apply.Table`), its Total Row is never a
+    letter, and a row below the Table with no registration number (a signature line) is the
+    office's own: kept in ``occupied``, not reported.
     """
     out = Rows()
     it = iter(rows) if rows else iter(())
@@ -302,10 +307,18 @@ def read_register(rows: list[list], sheet: str = SHEETS["register"], keep=None) 
     hm = header_map(sheet, header, REGISTER_COLUMNS, required=("item", "received_at", "subject"))
     kinds = {c.field: c.kind for c in REGISTER_COLUMNS}
     typed = [c.field for c in REGISTER_COLUMNS if not c.derived]
+    totals = range(table.data_end + 1, table.last_row + 1) if table is not None else range(0)
+    below = table.last_row if table is not None else None
     for r, row in enumerate(it, start=2):
         if not row or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
             continue
+        if r in totals:
+            continue
         get = lambda f: row[hm[f]] if f in hm and hm[f] < len(row) else None  # noqa: E731
+        if below is not None and r > below and not _text(get("item")):
+            c = next(i for i, v in enumerate(row) if not (v is None or (isinstance(v, str) and not v.strip())))
+            out.occupied[r] = f'{col_letter(c)}{r} "{_text(row[c])[:40]}"'
+            continue
         try:
             vals = {f: read_value(sheet, hm[f], r, get(f), kinds[f]) for f in typed if f in hm}
             item = vals.get("item")

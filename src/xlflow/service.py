@@ -127,68 +127,110 @@ def plan_refresh(b: bk.Book, change: Change, now: datetime) -> None:
 
 
 # -- the file door -------------------------------------------------------------------------
-def commit(path: Path, planner) -> Change:
-    """Lock, load once, plan with ``planner(book, change)``, write once, save atomically."""
+#: Read every Log sheet (a refresh re-times every item).
+ALL = None
+
+
+def commit(path: Path, planner, items: set[str] | None = ALL) -> Change:
+    """Lock, read once, plan with ``planner(book, change)``, write the changed parts, replace.
+
+    The file is edited as an OOXML package (:class:`~xlflow.ports.package.PackagePort`):
+    every part the change does not touch is copied byte for byte. ``items`` are the letters
+    the planner acts on (the Log is read back only as far as their registrations).
+    """
+    from .apply import apply
+    from .ports.package import PackagePort
+
     path = Path(path)
     bk.check_readable(path)
     bk.refuse_if_open(path)
     bk.refuse_if_read_only(path)
-    with bk.writer_lock(path), bk.gc_paused():  # openpyxl makes a cell object per value: no garbage until the end
-        wb = bk.open_for_write(path)
-        b = bk.parse(bk.sheet_rows_openpyxl(wb), path)
-        damaged = log_problems(b)
-        if damaged:  # appending to a Log that cannot be read would number and chain new rows wrongly
-            raise WorkbookError(f"{damaged[0]} (nothing was written: xlflow adds to the Log only when every row of it can be read)")
-        formulas = [p for p in b.problems if isinstance(getattr(p, "value", None), schema.Formula)]
-        if formulas:  # openpyxl saves formulas without the value Excel calculated: the row would read as empty
-            raise WorkbookError(f"{formulas[0]} (nothing was written: saving would drop the value Excel calculated there)")
+    refuse_extension(path)
+    with bk.writer_lock(path), bk.gc_paused():
+        port = PackagePort(path)
+        reg = schema.SHEETS["register"]
+        b = bk.read_for_write(path, items, table=port.table(reg) if reg in port.sheet_names() else None)
+        refuse_unsafe_log(b)
         change = Change()
         planner(b, change)
-        write_change(wb, change)
-        bk.save_atomic(wb, path)
+        apply(port, where_of(b), change.log, change.rows)
+        bk.save_atomic(port, path)
     return change
 
 
-#: Excel's last row: a sheet cannot hold more (a file with more does not open in Excel).
-EXCEL_ROWS = 1_048_576
+#: The file types xlflow edits in place; anything else is told what to do.
+EDITABLE = {".xlsx", ".xlsm"}
 
 
-def write_change(wb, change: Change) -> None:
-    """Apply a :class:`Change` to an openpyxl workbook (cells only; nothing else is touched).
-
-    Refuses, before writing anything, a change that would run a sheet past Excel's last row.
-    """
-    if change.rows and max(change.rows) > EXCEL_ROWS:
+def refuse_extension(path: Path) -> None:
+    """A register must be an ``.xlsx`` (or ``.xlsm``) by name too: Excel opens a file by its name."""
+    if path.suffix.lower() not in EDITABLE:
         raise WorkbookError(
-            f"{schema.SHEETS['register']}: the sheet is full (Excel holds {EXCEL_ROWS:,} rows) — nothing was written; start a new "
-            f"register for the new fiscal year (xlflow init) and keep this one as the archive of the closed years"
+            f"{path.name}: xlflow writes Excel workbooks named .xlsx (or .xlsm, with macros) — "
+            f"rename the file to {path.stem}.xlsx, then try again; nothing was changed"
         )
-    ws = wb[schema.SHEETS["register"]]
-    hm = schema.header_map(schema.SHEETS["register"], [c.value for c in ws[1]], schema.REGISTER_COLUMNS)
-    for r, values in sorted(change.rows.items()):
-        bk.write_register_row(ws, r, hm, values)
-    if change.rows:
-        bk.extend_table(ws, max(change.rows))
-    if change.log:
-        bk.append_log_rows(wb, change.log)
 
 
-def register_letter(path: Path, *, at: datetime, by: str, received_at: datetime | None = None, **letter) -> str:
-    """``xlflow register``: returns the new registration number."""
+def refuse_unsafe_log(b: bk.Book) -> None:
+    """The Log guards of every write: a row that cannot be read, or rows out of ลำดับ order,
+    would number and chain the new rows wrongly."""
+    from .apply import check_log_order
+
+    damaged = log_problems(b)
+    if damaged:
+        raise WorkbookError(f"{damaged[0]} (nothing was written: xlflow adds to the Log only when every row of it can be read)")
+    check_log_order(b.log, b.log_where)
+
+
+def where_of(b: bk.Book):
+    """What :func:`xlflow.apply.apply` must know of the workbook, from what was read."""
+    from .apply import Where
+
+    reg = schema.SHEETS["register"]
+    names = [name for _, name in b.log_parts]
+    last_rows = {name: 1 for name in names}
+    for k, (start, name) in enumerate(b.log_parts):
+        end = b.log_parts[k + 1][0] if k + 1 < len(b.log_parts) else len(b.log)
+        if end > start:
+            last_rows[name] = max(b.log_rows.get(e.seq, 1) for e in b.log[start:end])
+    return Where(b.headers.get(reg, []), {n: b.headers.get(n, []) for n in names}, last_rows,
+                 b.log[-1].hash if b.log else "", b.table, dict(b.occupied))
+
+
+def _now() -> datetime:
+    from .worktime import BKK
+
+    return local(datetime.now(BKK))
+
+
+def register_letter(path: Path, *, at: datetime | None = None, by: str, received_at: datetime | None = None, **letter) -> str:
+    """``xlflow register``: returns the new registration number. ``at`` None: now, taken
+    once the writer holds the file (a queued action is never stamped before the one ahead)."""
     out: dict = {}
-    commit(path, lambda b, c: out.setdefault("item", plan_register(b, c, at=at, by=by, received_at=received_at, **letter)))
+
+    def plan(b, c):
+        when = at or _now()
+        out["item"] = plan_register(b, c, at=when, by=by, received_at=received_at, **letter)
+
+    commit(path, plan, items=set())
     return out["item"]
 
 
-def perform(path: Path, item: str, action: str, *, at: datetime, by: str, note: str = "", unit: str | None = None, officer: str | None = None) -> dict:
+def perform(path: Path, item: str, action: str, *, at: datetime | None = None, by: str, note: str = "", unit: str | None = None, officer: str | None = None) -> dict:
     """``xlflow advance|assign|approve|reject|pause|resume|correct``: returns the item's view after."""
-    commit(path, lambda b, c: plan_action(b, c, item, action, at=at, by=by, note=note, unit=unit, officer=officer))
-    return show(path, item, now=at)
+    out: dict = {}
+
+    def plan(b, c):
+        out["at"] = at or _now()
+        plan_action(b, c, item, action, at=out["at"], by=by, note=note, unit=unit, officer=officer)
+
+    commit(path, plan, items={str(item).strip()})
+    return show(path, item, now=out["at"])
 
 
-def refresh(path: Path, now: datetime) -> int:
+def refresh(path: Path, now: datetime | None = None) -> int:
     """``xlflow refresh``: rewrite every item's derived columns; returns how many."""
-    return len(commit(path, lambda b, c: plan_refresh(b, c, now)).rows)
+    return len(commit(path, lambda b, c: plan_refresh(b, c, now or _now()), items=ALL).rows)
 
 
 # -- reading doors -------------------------------------------------------------------------

@@ -1,0 +1,856 @@
+"""The register file as an OOXML package: edit the parts an action changes, copy the rest.
+
+An ``.xlsx`` (or ``.xlsm``) is a zip of parts. Whatever the office added in Excel that xlflow
+does not understand — sparklines and other ``extLst`` extensions, threaded comments, shapes,
+form controls, header pictures, rich text, dynamic arrays, pivots, slicers, VBA, custom XML,
+external links — lives in parts xlflow never parses, so :class:`PackagePort` copies them as
+their compressed bytes (:mod:`xlflow.ports.zipraw`). It rewrites only:
+
+* the worksheet parts it writes cells into, spliced row by row: every row, cell and
+  element it does not touch stays as Excel wrote it (a touched cell keeps its style; a new
+  cell takes the style of the cell above, else its column's; strings are written inline, so
+  the shared-string table is not touched);
+* the Table part whose ``ref`` grows (its Total Row moved down below the new rows);
+* ``styles.xml`` only when a date must be written into a cell with no date format;
+* for a new continuation Log sheet: its part, and ``workbook.xml``, its relationships,
+  ``[Content_Types].xml`` and ``docProps/app.xml``;
+* ``calcChain.xml`` is dropped (Excel rebuilds it silently) only when a formula cell is
+  overwritten by a value or moved, as a stale chain makes Excel "repair" the file.
+
+What it cannot edit without losing something (a cell inside an array formula or merged
+cells, the master of a shared formula) it refuses before anything is written, naming the
+sheet and cell.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from .. import schema
+from ..apply import Formula, Table
+from ..errors import WorkbookError
+from . import zipraw
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT = "http://schemas.openxmlformats.org/package/2006/content-types"
+WORKSHEET_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
+WORKSHEET_REL = REL + "/worksheet"
+
+
+# -- small helpers ---------------------------------------------------------------------------------
+def esc(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def esc_attr(s: str) -> str:
+    return esc(s).replace('"', "&quot;")
+
+
+_BAD_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
+
+
+def ooxml_text(s: str) -> str:
+    """Text for a ``<t>`` element: characters XML cannot hold as ``_xHHHH_`` (ECMA-376 §22.9.2.19),
+    and a literal ``_xHHHH_`` guarded so it reads back as typed."""
+    def sub(m):
+        t = m.group(0)
+        return f"_x{ord(t):04X}_" if len(t) == 1 else "_x005F_" + t[1:]
+    return esc(_BAD_XML.sub(sub, s))
+
+
+def col_index(letters: str) -> int:
+    """``"A"`` → 0, ``"AA"`` → 26."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+_REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d+)$")
+
+
+def parse_ref(ref: str) -> tuple[int, int]:
+    """``"B7"`` → (row 7, column 1)."""
+    m = _REF.match(ref)
+    if not m:
+        raise ValueError(ref)
+    return int(m.group(2)), col_index(m.group(1))
+
+
+def parse_range(ref: str) -> tuple[int, int, int, int]:
+    """``"A1:X20"`` → (first row, first col, last row, last col)."""
+    a, _, b = ref.partition(":")
+    r1, c1 = parse_ref(a)
+    r2, c2 = parse_ref(b or a)
+    return r1, c1, r2, c2
+
+
+def range_text(r1: int, c1: int, r2: int, c2: int) -> str:
+    return f"{schema.col_letter(c1)}{r1}:{schema.col_letter(c2)}{r2}"
+
+
+def resolve(source_part: str, target: str) -> str:
+    """A relationship target as a part name (no leading slash)."""
+    if target.startswith("/"):
+        return target[1:]
+    base = posixpath.dirname(source_part)
+    return posixpath.normpath(posixpath.join(base, target))
+
+
+def rels_part(part: str) -> str:
+    d, f = posixpath.split(part)
+    return posixpath.join(d, "_rels", f + ".rels")
+
+
+_EPOCH = datetime(1899, 12, 30)
+_EPOCH_1904 = datetime(1904, 1, 1)
+
+
+def serial(v, date1904: bool = False) -> str:
+    """A date or datetime as Excel's serial number (days since the workbook's epoch)."""
+    if isinstance(v, datetime):
+        if v.tzinfo is not None:
+            from ..worktime import local
+
+            v = local(v)
+        d = v - (_EPOCH_1904 if date1904 else _EPOCH)
+        days = d.days + (d.seconds + d.microseconds / 1e6) / 86400
+        return repr(round(days, 10)) if not float(days).is_integer() else str(int(days))
+    if isinstance(v, date):
+        return serial(datetime.combine(v, time()), date1904)
+    raise TypeError(v)
+
+
+# -- styles ----------------------------------------------------------------------------------------
+_DATE_IDS = set(range(14, 23)) | set(range(27, 37)) | {45, 46, 47} | set(range(50, 59)) | set(range(71, 82))
+
+
+def is_date_format(code: str) -> bool:
+    """Whether a number format shows a date or time (quoted text, ``[…]`` tags and escapes aside)."""
+    s = re.sub(r'"[^"]*"|\\.|_.|\*.', "", code)
+    s = re.sub(r"\[(?![hms]+\])[^\]]*\]", "", s, flags=re.I)
+    s = s.split(";")[0]
+    return bool(re.search(r"[dmyhsebg]", s, re.I)) and not re.fullmatch(r"[#0.,%\s]*(General)?[#0.,%\s]*", s, re.I)
+
+
+class Styles:
+    """``styles.xml``: which cell styles show dates, and new styles made from old ones."""
+
+    def __init__(self, data: bytes):
+        self.text = data.decode("utf-8")
+        self.changed = False
+        m = re.search(r"<(\w+:)?cellXfs\b[^>]*>(.*?)</\1?cellXfs>", self.text, re.S)
+        if not m:
+            raise WorkbookError("styles.xml has no cell styles (cellXfs) — open the workbook in Excel and save it again")
+        self.prefix = m.group(1) or ""
+        self._xfs_span = m.span(2)
+        self.xfs = re.findall(rf"<{self.prefix}xf\b[^>]*?(?:/>|>.*?</{self.prefix}xf>)", m.group(2), re.S)
+        self.formats = {int(i): html_unescape(c) for i, c in re.findall(rf'<{self.prefix}numFmt\b[^>]*numFmtId="(\d+)"[^>]*formatCode="([^"]*)"', self.text)}
+        self.formats.update({int(i): html_unescape(c) for c, i in re.findall(rf'<{self.prefix}numFmt\b[^>]*formatCode="([^"]*)"[^>]*numFmtId="(\d+)"', self.text)})
+        self._made: dict[tuple[int, str], int] = {}
+
+    def num_fmt(self, s: int) -> int:
+        if not 0 <= s < len(self.xfs):
+            return 0
+        m = re.search(r'numFmtId="(\d+)"', self.xfs[s].split(">", 1)[0])
+        return int(m.group(1)) if m else 0
+
+    def is_date(self, s: int) -> bool:
+        fid = self.num_fmt(s)
+        if fid in _DATE_IDS:
+            return True
+        return fid in self.formats and is_date_format(self.formats[fid])
+
+    def with_format(self, s: int, code: str) -> int:
+        """Style ``s`` with number format ``code`` (a new ``xf`` the first time it is asked for)."""
+        key = (s, code)
+        if key in self._made:
+            return self._made[key]
+        fid = next((i for i, c in self.formats.items() if c == code), None)
+        if fid is None:
+            fid = max([163, *self.formats]) + 1
+            self.formats[fid] = code
+            el = f'<{self.prefix}numFmt numFmtId="{fid}" formatCode="{esc_attr(code)}"/>'
+            m = re.search(rf"<{self.prefix}numFmts\b([^>]*)>(.*?)</{self.prefix}numFmts>", self.text, re.S)
+            if m:
+                inner = m.group(2) + el
+                head = re.sub(r'count="\d+"', f'count="{inner.count("<" + self.prefix + "numFmt ")}"', m.group(1))
+                self._replace(m.span(), f"<{self.prefix}numFmts{head}>{inner}</{self.prefix}numFmts>")
+            else:
+                at = re.search(rf"<{self.prefix}styleSheet\b[^>]*>", self.text).end()
+                self._replace((at, at), f'<{self.prefix}numFmts count="1">{el}</{self.prefix}numFmts>')
+        base = self.xfs[s] if 0 <= s < len(self.xfs) else f"<{self.prefix}xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\"/>"
+        head, sep, rest = base.partition(">") if not base.split(">", 1)[0].endswith("/") else (base[:-2], "/>", "")
+        head = re.sub(r'\snumFmtId="\d+"', "", head)
+        head = re.sub(r'\sapplyNumberFormat="\w+"', "", head)
+        head += f' numFmtId="{fid}" applyNumberFormat="1"'
+        new = head + sep + rest
+        m = re.search(rf"<({self.prefix}cellXfs)\b([^>]*)>(.*?)</{self.prefix}cellXfs>", self.text, re.S)
+        inner = m.group(3) + new
+        self.xfs.append(new)
+        attrs = re.sub(r'count="\d+"', f'count="{len(self.xfs)}"', m.group(2))
+        self._replace(m.span(), f"<{m.group(1)}{attrs}>{inner}</{self.prefix}cellXfs>")
+        self._made[key] = len(self.xfs) - 1
+        return self._made[key]
+
+    def _replace(self, span: tuple[int, int], text: str) -> None:
+        self.text = self.text[: span[0]] + text + self.text[span[1]:]
+        self.changed = True
+
+    def data(self) -> bytes:
+        return self.text.encode("utf-8")
+
+
+def html_unescape(s: str) -> str:
+    import html
+
+    return html.unescape(s)
+
+
+# -- one worksheet ---------------------------------------------------------------------------------
+_ATTR = re.compile(rb'([\w:]+)="([^"]*)"')
+
+
+def _attrs(tag: bytes) -> dict[bytes, bytes]:
+    return dict(_ATTR.findall(tag))
+
+
+@dataclass
+class _Cell:
+    col: int
+    xml: bytes  # the whole element as it was (or as written)
+    style: int = 0
+    formula: bytes = b""  # b"", b"normal", b"shared-master", b"shared", b"array"
+
+
+class SheetEdit:
+    """Cells to set (and rows to move) in one worksheet part, spliced into its XML at once."""
+
+    def __init__(self, name: str, data: bytes, styles: Styles, date1904: bool):
+        self.name, self.data, self.styles, self.date1904 = name, data, styles, date1904
+        m = re.search(rb"<(?:(\w+):)?worksheet\b", data)
+        if not m:
+            raise WorkbookError(f'{name}: the sheet\'s part is not a worksheet — open the workbook in Excel and save it again')
+        self.p = (m.group(1) + b":") if m.group(1) else b""
+        self.cells: dict[int, dict[int, object]] = {}
+        self.formats: dict[int, str] = {}
+        self.moves: dict[int, int] = {}
+        self.formula_touched = False
+        self.shared_masters_seen = False
+
+    def set(self, cells: dict[int, dict[int, object]], formats: dict[int, str] | None) -> None:
+        for r, row in cells.items():
+            self.cells.setdefault(r, {}).update(row)
+        self.formats.update(formats or {})
+
+    # -- reading the XML ----------------------------------------------------------------------
+    def _sheet_data(self) -> tuple[int, int, int]:
+        """(start of the content, end of the content, end of the element) of ``<sheetData>``."""
+        p = self.p
+        m = re.search(rb"<" + p + rb"sheetData\b[^>]*?(/?)>", self.data)
+        if not m:
+            raise WorkbookError(f"{self.name}: the sheet has no cell data part (sheetData) — open the workbook in Excel and save it again")
+        if m.group(1):  # <sheetData/>
+            return m.end(), m.end(), m.end()
+        end = self.data.index(b"</" + p + b"sheetData>", m.end())
+        return m.end(), end, end + len(b"</" + p + b"sheetData>")
+
+    def _rows(self, start: int, end: int) -> list[tuple[int, int, int]]:
+        """(row number, start, end) of every ``<row>`` between ``start`` and ``end``."""
+        p = self.p
+        out = []
+        tag = re.compile(rb"<" + p + rb"row\b([^>]*?)(/?)>")
+        close = b"</" + p + b"row>"
+        pos, prev = start, 0
+        while True:
+            m = tag.search(self.data, pos, end)
+            if not m:
+                break
+            rm = re.search(rb'\sr="(\d+)"', m.group(1))
+            r = int(rm.group(1)) if rm else prev + 1
+            e = m.end() if m.group(2) else self.data.index(close, m.end()) + len(close)
+            out.append((r, m.start(), e))
+            prev, pos = r, e
+        return out
+
+    def _cells_of(self, row_xml: bytes, r: int) -> tuple[bytes, list[_Cell], bytes]:
+        """A row element split into its start tag, its cells, and its end."""
+        p = self.p
+        m = re.match(rb"<" + p + rb"row\b[^>]*?(/?)>", row_xml)
+        start = m.group(0)
+        if m.group(1):
+            return start, [], b""
+        body = row_xml[m.end(): len(row_xml) - len(b"</" + p + b"row>")]
+        cells = []
+        pos, prev = 0, -1
+        tag = re.compile(rb"<" + p + rb"c\b([^>]*?)(/?)>")
+        close = b"</" + p + b"c>"
+        while True:
+            cm = tag.search(body, pos)
+            if not cm:
+                break
+            e = cm.end() if cm.group(2) else body.index(close, cm.end()) + len(close)
+            a = _attrs(cm.group(1))
+            col = parse_ref(a[b"r"].decode())[1] if b"r" in a else prev + 1
+            xml = body[cm.start():e]
+            kind = b""
+            fm = re.search(rb"<" + p + rb"f\b([^>]*)", xml)
+            if fm:
+                fa = _attrs(fm.group(1))
+                t = fa.get(b"t", b"normal")
+                kind = (b"shared-master" if b"ref" in fa else b"shared") if t == b"shared" else (b"array" if t in (b"array", b"dataTable") else b"normal")
+            cells.append(_Cell(col, xml, int(a.get(b"s", b"0")), kind))
+            prev, pos = col, e
+        return start, cells, b"</" + p + b"row>"
+
+    def _col_styles(self) -> dict[int, int]:
+        out = {}
+        p = self.p
+        for m in re.finditer(rb"<" + p + rb"col\b([^>]*)/?>", self.data[: self._sheet_data()[0]]):
+            a = _attrs(m.group(1))
+            if b"style" in a and b"min" in a:
+                for c in range(int(a[b"min"]) - 1, min(int(a.get(b"max", a[b"min"])), 16384)):
+                    out[c] = int(a[b"style"])
+        return out
+
+    def _merged(self) -> list[tuple[int, int, int, int]]:
+        out = []
+        for m in re.finditer(rb"<" + self.p + rb'mergeCell\b[^>]*ref="([^"]+)"', self.data):
+            try:
+                out.append(parse_range(m.group(1).decode()))
+            except ValueError:
+                continue
+        return out
+
+    # -- writing the XML ----------------------------------------------------------------------
+    def check(self) -> None:
+        """Refuse cells xlflow cannot write without breaking what is there."""
+        for r1, c1, r2, c2 in self._merged():
+            for r, row in self.cells.items():
+                for c in row:
+                    if r1 <= r <= r2 and c1 <= c <= c2 and (r, c) != (r1, c1):
+                        raise WorkbookError(
+                            f"{self.name}!{schema.col_letter(c)}{r}: is inside the merged cells {range_text(r1, c1, r2, c2)}, where xlflow must "
+                            f"write row {r} — unmerge them (Home → Merge & Center → Unmerge Cells), then try again; nothing was changed"
+                        )
+
+    def result(self) -> bytes:
+        """The sheet's XML with every planned cell and move in place."""
+        if not self.cells and not self.moves:
+            return self.data
+        self.check()
+        ds, de, _ = self._sheet_data()
+        p = self.p
+        rows = self._rows(ds, de)
+        by_row = {r: (s, e) for r, s, e in rows}
+        touched = set(self.cells) | set(self.moves) | set(self.moves.values())
+        col_styles = self._col_styles()
+        # what each touched row will hold: (start tag attrs source, cells)
+        moved_in: dict[int, bytes] = {}
+        for src, dst in self.moves.items():
+            if src in by_row:
+                s, e = by_row[src]
+                moved_in[dst] = self.data[s:e]
+        pieces: list[bytes] = []
+        pos = ds
+        new_rows: dict[int, bytes] = {}
+        last_existing = rows[-1][0] if rows else 0
+        for r in sorted(touched):
+            if r in moved_in:
+                base = self._renumber(moved_in[r], r)
+                self.formula_touched |= b"<" + p + b"f" in base
+            elif r in self.moves:
+                base = None  # its row moved down: the place is free
+            elif r in by_row:
+                s, e = by_row[r]
+                base = self.data[s:e]
+            else:
+                base = None
+            if r in self.cells or (base is not None and r not in moved_in):
+                new_rows[r] = self._merge_row(base, r, self.cells.get(r, {}), rows, by_row, col_styles)
+            else:
+                new_rows[r] = base or b""
+        # splice: replace existing rows in place, insert the others in order
+        inserts = sorted(r for r in new_rows if r not in by_row)
+        ii = 0
+        for r, s, e in rows:
+            if ii < len(inserts) and inserts[ii] < r:
+                pieces.append(self.data[pos:s])
+                pos = s
+                while ii < len(inserts) and inserts[ii] < r:
+                    pieces.append(new_rows[inserts[ii]])
+                    ii += 1
+            if r in new_rows:
+                pieces.append(self.data[pos:s])
+                pieces.append(new_rows[r])
+                pos = e
+        pieces.append(self.data[pos:de])
+        while ii < len(inserts):
+            pieces.append(new_rows[inserts[ii]])
+            ii += 1
+        body = b"".join(pieces)
+        out = self.data[:ds] + body + self.data[de:]
+        if ds == de and self.data[ds - 2: ds] == b"/>":  # <sheetData/>: open it
+            head = self.data[: ds - 2] + b">"
+            out = head + body + b"</" + p + b"sheetData>" + self.data[de:]
+        return self._dimension(out, max([last_existing, *(r for r, x in new_rows.items() if x)]))
+
+    def _renumber(self, row_xml: bytes, r: int) -> bytes:
+        row_xml = re.sub(rb'(<' + self.p + rb'row\b[^>]*?\sr=")\d+"', rb'\g<1>' + str(r).encode() + b'"', row_xml, count=1)
+        return re.sub(rb'(<' + self.p + rb'c\b[^>]*?\sr="[A-Z]+)\d+"', rb"\g<1>" + str(r).encode() + b'"', row_xml)
+
+    def _template_row(self, r: int, rows, by_row) -> bytes | None:
+        """The nearest data row above ``r`` (not the header), whose formats a new row takes."""
+        above = [x for x, _, _ in rows if 1 < x < r and x not in self.moves]
+        if not above:
+            return None
+        s, e = by_row[above[-1]]
+        return self.data[s:e]
+
+    def _merge_row(self, row_xml: bytes | None, r: int, values: dict[int, object], rows, by_row, col_styles) -> bytes:
+        p = self.p
+        template = self._template_row(r, rows, by_row)
+        t_cells = {c.col: c for c in self._cells_of(template, r)[1]} if template else {}
+        if row_xml is None:
+            start = self._new_row_tag(r, template)
+            cells: list[_Cell] = []
+            end = b"</" + p + b"row>"
+        else:
+            start, cells, end = self._cells_of(row_xml, r)
+            if start.endswith(b"/>"):
+                start, end = start[:-2].rstrip() + b">", b"</" + p + b"row>"
+        have = {c.col: c for c in cells}
+        row_style = None
+        ra = _attrs(start)
+        if ra.get(b"customFormat") in (b"1", b"true") and b"s" in ra:
+            row_style = int(ra[b"s"])
+        for c, v in values.items():
+            old = have.get(c)
+            if old is not None:
+                if old.formula == b"array":
+                    raise WorkbookError(f"{self.name}!{schema.col_letter(c)}{r}: is part of an array formula, where xlflow must write — "
+                                        f"remove the array formula from this column, then try again; nothing was changed")
+                if old.formula == b"shared-master":
+                    raise WorkbookError(f"{self.name}!{schema.col_letter(c)}{r}: holds a formula that other cells copy (a shared formula), where xlflow must "
+                                        f"write — clear the formulas of this column below the header, then try again; nothing was changed")
+                if old.formula:
+                    self.formula_touched = True
+                style = old.style
+            elif row_style is not None:
+                style = row_style
+            elif c in t_cells:
+                style = t_cells[c].style
+            else:
+                style = col_styles.get(c, 0)
+            if isinstance(v, (datetime, date)) and not self.styles.is_date(style) and c in self.formats:
+                style = self.styles.with_format(style, self.formats[c])
+            have[c] = _Cell(c, self._cell_xml(r, c, style, v), style)
+        ordered = [have[c] for c in sorted(have)]
+        start = self._spans(start, ordered)
+        return start + b"".join(c.xml for c in ordered) + end
+
+    def _new_row_tag(self, r: int, template: bytes | None) -> bytes:
+        attrs = [b'r="%d"' % r]
+        if template:
+            ta = _attrs(re.match(rb"<" + self.p + rb"row\b([^>]*?)/?>", template).group(1))
+            for k in (b"spans", b"s", b"customFormat", b"ht", b"customHeight", b"x14ac:dyDescent"):
+                if k in ta:
+                    attrs.append(k + b'="' + ta[k] + b'"')
+        return b"<" + self.p + b"row " + b" ".join(attrs) + b">"
+
+    def _spans(self, start: bytes, cells: list[_Cell]) -> bytes:
+        if b"spans=" not in start or not cells:
+            return start
+        m = re.search(rb'spans="(\d+):(\d+)"', start)
+        if not m:
+            return start
+        lo, hi = min(int(m.group(1)), cells[0].col + 1), max(int(m.group(2)), cells[-1].col + 1)
+        return start[: m.start()] + b'spans="%d:%d"' % (lo, hi) + start[m.end():]
+
+    def _cell_xml(self, r: int, c: int, style: int, v) -> bytes:
+        p = self.p.decode()
+        ref = f"{schema.col_letter(c)}{r}"
+        s = f' s="{style}"' if style else ""
+        if v is None or v == "":
+            x = f'<{p}c r="{ref}"{s}/>'
+        elif isinstance(v, Formula):
+            cached = v.cached
+            if cached is None or cached == "":
+                x = f'<{p}c r="{ref}"{s} t="str"><{p}f>{esc(v.text)}</{p}f><{p}v></{p}v></{p}c>'
+            elif isinstance(cached, bool):
+                x = f'<{p}c r="{ref}"{s} t="b"><{p}f>{esc(v.text)}</{p}f><{p}v>{int(cached)}</{p}v></{p}c>'
+            elif isinstance(cached, (int, float)):
+                x = f'<{p}c r="{ref}"{s}><{p}f>{esc(v.text)}</{p}f><{p}v>{cached!r}</{p}v></{p}c>'
+            else:
+                x = f'<{p}c r="{ref}"{s} t="str"><{p}f>{esc(v.text)}</{p}f><{p}v>{ooxml_text(str(cached))}</{p}v></{p}c>'
+        elif isinstance(v, bool):
+            x = f'<{p}c r="{ref}"{s} t="b"><{p}v>{int(v)}</{p}v></{p}c>'
+        elif isinstance(v, (int, float)):
+            x = f'<{p}c r="{ref}"{s}><{p}v>{v!r}</{p}v></{p}c>'
+        elif isinstance(v, (datetime, date)):
+            x = f'<{p}c r="{ref}"{s}><{p}v>{serial(v, self.date1904)}</{p}v></{p}c>'
+        else:
+            text = str(v)
+            space = ' xml:space="preserve"' if text != text.strip() or "\n" in text else ""
+            x = f'<{p}c r="{ref}"{s} t="inlineStr"><{p}is><{p}t{space}>{ooxml_text(text)}</{p}t></{p}is></{p}c>'
+        return x.encode("utf-8")
+
+    def _dimension(self, data: bytes, last_row: int) -> bytes:
+        m = re.search(rb"<" + self.p + rb'dimension\b[^>]*ref="([^"]+)"', data)
+        if not m:
+            return data
+        try:
+            r1, c1, r2, c2 = parse_range(m.group(1).decode())
+        except ValueError:
+            return data
+        cols = [c for row in self.cells.values() for c in row]
+        nr2, nc1, nc2 = max(r2, last_row), min([c1, *cols]), max([c2, *cols])
+        if (nr2, nc1, nc2) == (r2, c1, c2):
+            return data
+        return data[: m.start(1)] + range_text(r1, nc1, nr2, nc2).encode() + data[m.end(1):]
+
+
+# -- the package -----------------------------------------------------------------------------------
+@dataclass
+class SheetRef:
+    name: str
+    sheet_id: int
+    rid: str
+    part: str
+
+
+@dataclass
+class PackagePort:
+    """A register file opened for an edit; :meth:`save_to` writes the edited copy."""
+
+    path: Path
+    infos: list[zipfile.ZipInfo] = field(default_factory=list)
+    changed: dict[str, bytes] = field(default_factory=dict)
+    dropped: set[str] = field(default_factory=set)
+
+    def __post_init__(self):
+        self.path = Path(self.path)
+        try:
+            with zipfile.ZipFile(self.path) as z:
+                self.infos = z.infolist()
+        except zipfile.BadZipFile:
+            raise WorkbookError(f"{self.path.name}: the file is damaged or was cut off while copying — restore it from the backups") from None
+        self.by_name = {i.filename: i for i in self.infos}
+        self._edits: dict[str, SheetEdit] = {}
+        self._styles: Styles | None = None
+        self._tables: dict[str, tuple[str, Table] | None] = {}
+        wb_part = self._office_document()
+        self.workbook_part = wb_part
+        wbx = self.read(wb_part).decode("utf-8")
+        self.date1904 = bool(re.search(r'<(\w+:)?workbookPr\b[^>]*date1904="(1|true)"', wbx))
+        rels = self.rels(wb_part)
+        self.sheets: list[SheetRef] = []
+        root = ET.fromstring(wbx)
+        for el in root.iter(f"{{{MAIN}}}sheet"):
+            rid = el.get(f"{{{REL}}}id")
+            target = rels.get(rid)
+            if target is None:
+                raise WorkbookError(f'{self.path.name}: the sheet "{el.get("name")}" has no part — open the workbook in Excel and save it again')
+            self.sheets.append(SheetRef(el.get("name"), int(el.get("sheetId")), rid, target[1]))
+
+    # -- parts ----------------------------------------------------------------------------------
+    def read(self, name: str) -> bytes:
+        if name in self.changed:
+            return self.changed[name]
+        if name not in self.by_name:
+            raise KeyError(name)
+        with zipfile.ZipFile(self.path) as z:
+            return z.read(name)
+
+    def has(self, name: str) -> bool:
+        return (name in self.by_name or name in self.changed) and name not in self.dropped
+
+    def rels(self, part: str) -> dict[str, tuple[str, str, str]]:
+        """Relationship id → (type, target part, target mode) of ``part``."""
+        rp = rels_part(part)
+        if not self.has(rp):
+            return {}
+        root = ET.fromstring(self.read(rp))
+        out = {}
+        for el in root.iter(f"{{{PKG_REL}}}Relationship"):
+            mode = el.get("TargetMode", "Internal")
+            target = el.get("Target", "")
+            out[el.get("Id")] = (el.get("Type", ""), target if mode == "External" else resolve(part, target), mode)
+        return out
+
+    def _office_document(self) -> str:
+        root = ET.fromstring(self.read("_rels/.rels"))
+        for el in root.iter(f"{{{PKG_REL}}}Relationship"):
+            if el.get("Type", "").endswith("/officeDocument"):
+                return resolve("", el.get("Target"))
+        return "xl/workbook.xml"
+
+    def sheet_names(self) -> list[str]:
+        return [s.name for s in self.sheets]
+
+    def sheet(self, name: str) -> SheetRef:
+        for s in self.sheets:
+            if s.name == name:
+                return s
+        raise WorkbookError(f'{self.path.name}: the sheet "{name}" is missing')
+
+    @property
+    def styles(self) -> Styles:
+        if self._styles is None:
+            part = next((t for (ty, t, _) in self.rels(self.workbook_part).values() if ty.endswith("/styles")), None)
+            if part is None:
+                raise WorkbookError(f"{self.path.name}: the workbook has no styles part — open it in Excel and save it again")
+            self._styles_part = part
+            self._styles = Styles(self.read(part))
+        return self._styles
+
+    def edit(self, sheet: str) -> SheetEdit:
+        if sheet not in self._edits:
+            ref = self.sheet(sheet)
+            self._edits[sheet] = SheetEdit(sheet, self.read(ref.part), self.styles, self.date1904)
+        return self._edits[sheet]
+
+    # -- the port -------------------------------------------------------------------------------
+    def table(self, sheet: str) -> Table | None:
+        """The first Table of ``sheet`` (the Register has one), or None."""
+        found = self._table(sheet)
+        return found[1] if found else None
+
+    def _table(self, sheet: str):
+        if sheet not in self._tables:
+            self._tables[sheet] = None
+            part = self.sheet(sheet).part
+            for ty, target, _ in self.rels(part).values():
+                if ty.endswith("/table") and self.has(target):
+                    self._tables[sheet] = (target, parse_table(self.read(target)))
+                    break
+        return self._tables[sheet]
+
+    def write(self, sheet: str, cells: dict[int, dict[int, object]], formats: dict[int, str] | None = None) -> None:
+        self.edit(sheet).set(cells, formats)
+
+    def grow_table(self, sheet: str, table: Table, data_end: int) -> None:
+        part, _ = self._table(sheet)
+        if table.totals:
+            ed = self.edit(sheet)
+            shift = data_end - table.data_end
+            for r in range(table.last_row, table.data_end, -1):
+                ed.moves[r] = r + shift
+        last = data_end + table.totals
+        xml = self.read(part).decode("utf-8")
+        ref = range_text(table.header_row, table.first_col, last, table.last_col)
+        xml = re.sub(r'(<(?:\w+:)?table\b[^>]*?\sref=")[^"]*"', lambda m: m.group(1) + ref + '"', xml, count=1)
+        fref = range_text(table.header_row, table.first_col, data_end, table.last_col)
+        xml = re.sub(r'(<(?:\w+:)?autoFilter\b[^>]*?\sref=")[^"]*"', lambda m: m.group(1) + fref + '"', xml, count=1)
+        self.changed[part] = xml.encode("utf-8")
+        self._tables[sheet] = (part, Table(table.name, table.first_col, table.header_row, table.last_col, last, table.totals, table.calculated))
+
+    def add_sheet_like(self, name: str, model: str, after: str) -> None:
+        """A continuation sheet: ``model``'s part with only its header row, and no parts of its own."""
+        src = self.sheet(model)
+        data = self.read(src.part)
+        ed = SheetEdit(model, data, self.styles, self.date1904)
+        ds, de, _ = ed._sheet_data()
+        rows = ed._rows(ds, de)
+        header = b"".join(data[s:e] for r, s, e in rows if r == 1)
+        p = ed.p
+        head, tail = data[:ds], data[de:]
+        if ds == de:
+            head = head[:-2] + b">"
+            tail = b"</" + p + b"sheetData>" + tail
+        notes = self._copy_header_notes(src.part)
+        drop = (b"legacyDrawing",) if notes is None else ()
+        for el in drop + (b"legacyDrawingHF", b"drawing", b"picture", b"oleObjects", b"controls", b"tableParts",
+                   b"hyperlinks", b"mergeCells", b"extLst", b"rowBreaks", b"colBreaks", b"sheetProtection", b"protectedRanges"):
+            tail = re.sub(rb"<" + p + el + rb"\b[^>]*?/>|<" + p + el + rb"\b.*?</" + p + el + rb">", b"", tail, flags=re.S)
+        head = re.sub(rb'\stabSelected="(1|true)"', b"", head)
+        new = head + header + tail
+        names = {i.filename for i in self.infos} | set(self.changed)
+        n = 1 + max((int(m.group(1)) for x in names if (m := re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", x))), default=0)
+        part = f"xl/worksheets/sheet{n}.xml"
+        self.changed[part] = new
+        self._new_parts = getattr(self, "_new_parts", []) + [part]
+        if notes is not None:
+            self.changed[rels_part(part)] = notes
+            self._new_parts.append(rels_part(part))
+        # the workbook, its relationships, the content types, the document's list of sheets
+        wb_rels_part = rels_part(self.workbook_part)
+        rels = self.read(wb_rels_part).decode("utf-8")
+        ids = set(re.findall(r'\sId="([^"]+)"', rels))
+        k = 1
+        while f"rId{k}" in ids:
+            k += 1
+        rid = f"rId{k}"
+        target = "/" + part
+        rels = re.sub(r"</(\w+:)?Relationships>", lambda m: f'<Relationship Id="{rid}" Type="{WORKSHEET_REL}" Target="{target}"/>' + m.group(0), rels, count=1)
+        self.changed[wb_rels_part] = rels.encode("utf-8")
+        types = self.read("[Content_Types].xml").decode("utf-8")
+        types = re.sub(r"</(\w+:)?Types>", lambda m: f'<Override PartName="/{part}" ContentType="{WORKSHEET_TYPE}"/>' + m.group(0), types, count=1)
+        self.changed["[Content_Types].xml"] = types.encode("utf-8")
+        wbx = self.read(self.workbook_part).decode("utf-8")
+        at = [s.name for s in self.sheets].index(after)
+        sheet_id = 1 + max(s.sheet_id for s in self.sheets)
+        els = list(re.finditer(r"<(\w+:)?sheet\b[^>]*?/>", wbx))
+        prev = els[at]
+        pre = prev.group(1) or ""
+        rpre = re.search(r'\s(\w+):id="', prev.group(0)).group(1)
+        el = f'<{pre}sheet name="{esc_attr(name)}" sheetId="{sheet_id}" {rpre}:id="{rid}"/>'
+        wbx = wbx[: prev.end()] + el + wbx[prev.end():]
+        idx = at + 1  # the new sheet's position; every sheet index from here moves on by one
+        wbx = re.sub(r'localSheetId="(\d+)"', lambda m: f'localSheetId="{int(m[1]) + 1 if int(m[1]) >= idx else int(m[1])}"', wbx)
+        for attr in ("activeTab", "firstSheet"):
+            wbx = re.sub(rf'{attr}="(\d+)"', lambda m: f'{attr}="{int(m[1]) + 1 if int(m[1]) >= idx else int(m[1])}"', wbx)
+        mi = [s.name for s in self.sheets].index(model)
+        fm = re.search(rf'<(\w+:)?definedName\b[^>]*name="_xlnm\._FilterDatabase"[^>]*localSheetId="{mi if mi < idx else mi + 1}"[^>]*>', wbx)
+        af = re.search(rb"<" + p + rb'autoFilter\b[^>]*ref="([^"]+)"', new)
+        if fm and af:
+            dn = fm.group(1) or ""
+            quoted = "'" + name.replace("'", "''") + "'"
+            r1, c1, r2, c2 = parse_range(af.group(1).decode())
+            ref = f"{quoted}!${schema.col_letter(c1)}${r1}:${schema.col_letter(c2)}${r2}"
+            wbx = re.sub(r"</(\w+:)?definedNames>", lambda m: f'<{dn}definedName name="_xlnm._FilterDatabase" localSheetId="{idx}" hidden="1">{esc(ref)}</{dn}definedName>' + m.group(0), wbx, count=1)
+        self.changed[self.workbook_part] = wbx.encode("utf-8")
+        self.sheets.insert(idx, SheetRef(name, sheet_id, rid, part))
+        self._app_add_sheet(name, after)
+
+    def _copy_header_notes(self, model_part: str) -> bytes | None:
+        """The notes of ``model_part``'s header row, copied into new comment and VML parts
+        for a continuation sheet; returns the new sheet's relationships (None: no notes)."""
+        rels = self.rels(model_part)
+        kinds = {ty.rsplit("/", 1)[-1]: (rid, t) for rid, (ty, t, mode) in rels.items() if mode != "External"}
+        if "comments" not in kinds or "vmlDrawing" not in kinds:
+            return None
+        names = {i.filename for i in self.infos} | set(self.changed)
+
+        def free(pattern: str, fmt: str) -> str:
+            k = 1 + max((int(m.group(1)) for x in names if (m := re.fullmatch(pattern, x))), default=0)
+            return fmt.format(k)
+
+        c_rid, c_part = kinds["comments"]
+        v_rid, v_part = kinds["vmlDrawing"]
+        comments = self.read(c_part).decode("utf-8")
+        comments = re.sub(r'<(\w+:)?comment\b[^>]*\sref="[A-Z]+(?!1")\d+"[^>]*>.*?</\1?comment>', "", comments, flags=re.S)
+        vml = self.read(v_part).decode("utf-8", "replace")
+        vml = re.sub(r"<v:shape\b(?:(?!</v:shape>).)*?<x:Row>(?!0<)\d+</x:Row>.*?</v:shape>", "", vml, flags=re.S)
+        new_c = free(r"xl/comments/comment(\d+)\.xml", "xl/comments/comment{}.xml")
+        new_v = free(r"xl/drawings/commentsDrawing(\d+)\.vml", "xl/drawings/commentsDrawing{}.vml")
+        self.changed[new_c] = comments.encode("utf-8")
+        self.changed[new_v] = vml.encode("utf-8")
+        self._new_parts = getattr(self, "_new_parts", []) + [new_c, new_v]
+        types = self.read("[Content_Types].xml").decode("utf-8")
+        ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.comments+xml"
+        types = re.sub(r"</(\w+:)?Types>", lambda m: f'<Override PartName="/{new_c}" ContentType="{ctype}"/>' + m.group(0), types, count=1)
+        if not re.search(r'Extension="vml"', types, re.I):
+            vtype = "application/vnd.openxmlformats-officedocument.vmlDrawing"
+            types = re.sub(r"</(\w+:)?Types>", lambda m: f'<Override PartName="/{new_v}" ContentType="{vtype}"/>' + m.group(0), types, count=1)
+        self.changed["[Content_Types].xml"] = types.encode("utf-8")
+        return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{PKG_REL}">'
+                f'<Relationship Id="{c_rid}" Type="{REL}/comments" Target="/{new_c}"/>'
+                f'<Relationship Id="{v_rid}" Type="{REL}/vmlDrawing" Target="/{new_v}"/></Relationships>').encode("utf-8")
+
+    def _app_add_sheet(self, name: str, after: str) -> None:
+        """``docProps/app.xml``'s list of sheets, if it has one: the new name after ``after``
+        (dropped when it is not the list Excel writes: a stale list is worse than none)."""
+        part = "docProps/app.xml"
+        if not self.has(part):
+            return
+        app = self.read(part).decode("utf-8")
+        if "TitlesOfParts" not in app:
+            return
+        new = app
+        ok = False
+        m = re.search(r"(<vt:lpstr>(?:Worksheets|แผ่นงาน)</vt:lpstr></vt:variant><vt:variant><vt:i4>)(\d+)(</vt:i4>)", new)
+        t = re.search(r"(<TitlesOfParts>\s*<vt:vector\b[^>]*size=\")(\d+)(\"[^>]*>)(.*?)(</vt:vector>)", new, re.S)
+        if m and t:
+            names = re.findall(r"<vt:lpstr>(.*?)</vt:lpstr>", t.group(4), re.S)
+            target = esc(after)
+            if target in names:
+                i = names.index(target)
+                names.insert(i + 1, esc(name))
+                inner = "".join(f"<vt:lpstr>{n}</vt:lpstr>" for n in names)
+                new = new[: t.start()] + t.group(1) + str(len(names)) + t.group(3) + inner + t.group(5) + new[t.end():]
+                m = re.search(r"(<vt:lpstr>(?:Worksheets|แผ่นงาน)</vt:lpstr></vt:variant><vt:variant><vt:i4>)(\d+)(</vt:i4>)", new)
+                new = new[: m.start(2)] + str(int(m.group(2)) + 1) + new[m.end(2):]
+                ok = True
+        if not ok:
+            new = re.sub(r"<(HeadingPairs|TitlesOfParts)>.*?</\1>", "", app, flags=re.S)
+        self.changed[part] = new.encode("utf-8")
+
+    # -- saving ---------------------------------------------------------------------------------
+    def _finish(self) -> None:
+        formula_touched = False
+        for name, ed in self._edits.items():
+            data = ed.result()
+            formula_touched |= ed.formula_touched
+            if data is not ed.data:
+                self.changed[self.sheet(name).part] = data
+        if self._styles is not None and self._styles.changed:
+            self.changed[self._styles_part] = self._styles.data()
+        if formula_touched:
+            self._drop_calc_chain()
+
+    def _drop_calc_chain(self) -> None:
+        rels = self.rels(self.workbook_part)
+        chain = next(((rid, t) for rid, (ty, t, _) in rels.items() if ty.endswith("/calcChain")), None)
+        if chain is None:
+            return
+        rid, part = chain
+        self.dropped.add(part)
+        rp = rels_part(self.workbook_part)
+        text = self.read(rp).decode("utf-8")
+        self.changed[rp] = re.sub(rf'<(\w+:)?Relationship\b[^>]*\sId="{re.escape(rid)}"[^>]*/>', "", text).encode("utf-8")
+        types = self.read("[Content_Types].xml").decode("utf-8")
+        self.changed["[Content_Types].xml"] = re.sub(rf'<(\w+:)?Override\b[^>]*PartName="/{re.escape(part)}"[^>]*/>', "", types).encode("utf-8")
+
+    def save_to(self, dest: Path) -> None:
+        """Write the edited package to ``dest``: changed parts deflated, the rest copied raw."""
+        self._finish()
+        members = []
+        for info in self.infos:
+            if info.filename in self.dropped:
+                continue
+            data = self.changed.get(info.filename)
+            members.append(zipraw.Member(info, data))
+        for part in getattr(self, "_new_parts", []):
+            members.append(zipraw.Member(zipraw.new_info(part, self.infos[0] if self.infos else None), self.changed[part]))
+        try:
+            zipraw.write(self.path, Path(dest), members)
+        except zipraw.ZipTooLarge:
+            raise WorkbookError(f"{self.path.name}: the workbook would be larger than 4 GB — start a new register for the new fiscal year") from None
+
+    def changed_parts(self) -> set[str]:
+        return set(self.changed) | self.dropped
+
+    # the door's "save" of service.save_atomic
+    def save(self, dest) -> None:
+        self.save_to(Path(dest))
+
+
+def parse_table(data: bytes) -> Table:
+    """A Table part's extent, Total Row and calculated columns."""
+    root = ET.fromstring(data)
+    r1, c1, r2, c2 = parse_range(root.get("ref"))
+    header = int(root.get("headerRowCount", "1"))
+    totals = int(root.get("totalsRowCount", "0"))
+    calculated = {}
+    for i, col in enumerate(root.iter(f"{{{MAIN}}}tableColumn")):
+        f = col.find(f"{{{MAIN}}}calculatedColumnFormula")
+        if f is not None and f.text and (f.get("array") not in ("1", "true")):
+            calculated[c1 + i] = f.text.lstrip("=")
+    return Table(root.get("displayName") or root.get("name") or "", c1, r1 if header else r1 - 1, c2, r2, totals, calculated)
+
+
+def register_table(path: Path) -> Table | None:
+    """The Register sheet's Table, read from the package without reading any sheet."""
+    try:
+        return PackagePort(path).table(schema.SHEETS["register"])
+    except (WorkbookError, KeyError, ValueError, ET.ParseError, zipfile.BadZipFile):
+        return None
