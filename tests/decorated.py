@@ -1254,21 +1254,22 @@ class Decoration:
 _MARKS = {
     "sparklines": ((REG, SPARK_REGISTER), (PEOPLE, SPARK_PEOPLE)),
     "databar_validation": ((REG, DATABAR_RULE), (REG, DATABAR_EXT), (REG, X14_VALIDATION_EXT)),
-    "threaded_comments": (("xl/threadedComments/threadedComment1.xml", REPLY_ID), ("xl/persons/person.xml", PERSON_2)),
+    "threaded_comments": (("xl/threadedComments/threadedComment1.xml", REPLY_ID), ("xl/persons/person.xml", PERSON_2),
+                          ("xl/comments/comment1.xml", f"<author>tc={THREAD_ID}</author>")),
     "shapes": ((REG, f'name="{BUTTON_NAME}"><controlPr'), ("xl/drawings/drawing1.xml", escape(TEXTBOX_TEXT)), ("xl/ctrlProps/ctrlProp1.xml", 'objectType="Button"')),
     "header_picture": ((REG, HEADER_FOOTER), (REG, "<legacyDrawingHF r:id=")),
     "rich_text": ((PEOPLE, '<c r="A2" s="1" t="s">'), ("xl/sharedStrings.xml", RICH_SI)),
     "dynamic_array": ((DYNAMIC_SHEET, f'cm="1" t="str"><f t="array" ref="A2:A'), ("xl/metadata.xml", "XLDAPR")),
-    "notes": (),
+    "notes": (("xl/drawings/commentsDrawing1.vml", NOTE_STYLE), ("xl/comments/comment1.xml", escape(NOTE_TEXT))),
     "chart": (("xl/charts/chart1.xml", escape(CHART_TITLE)), ("xl/charts/style1.xml", "cs:chartStyle"), ("xl/charts/colors1.xml", "cs:colorStyle")),
     "properties": (("docProps/app.xml", f"<Company>{escape(COMPANY)}</Company>"), ("customXml/item1.xml", CUSTOM_XML_NS)),
-    "cached_formulas": ((CACHED_SHEET, "<f>SUM("), ),
-    "xlsm": (),
+    "cached_formulas": ((CACHED_SHEET, f"<f>COUNTA('{REG}'!A:A)-1</f><v>0</v>"), (CACHED_SHEET, '<c r="B5" t="b"><f>B1&gt;0</f><v>0</v></c>')),
+    "xlsm": ((CT, CTYPE["macroMain"]),),
     "pivot_slicer": ((PIVOT_SHEET, "x14:slicerList"), ("xl/slicers/slicer1.xml", SLICER_CACHE)),
     "external_link": ((EXTERNAL_SHEET, f"<f>{EXTERNAL_FORMULA}</f><v>250000</v>"), ("xl/externalLinks/externalLink1.xml", "<v>250000</v>")),
-    "total_row": (),
-    "calculated_column": (),
-    "signature_line": (),
+    "total_row": ((REG, f"<f>{TOTAL_FORMULA}</f>"), ("xl/tables/table1.xml", 'totalsRowCount="1"')),
+    "calculated_column": ((REG, f'<c r="Y1" s="4" t="inlineStr"><is><t>{CALC_HEADER}</t></is></c>'), ("xl/tables/table1.xml", "<calculatedColumnFormula>")),
+    "signature_line": ((REG, SIGNATURE_ROW),),
     "libreoffice_saved": (("docProps/app.xml", "LibreOffice"),),
 }
 _PARTS = {
@@ -1279,7 +1280,6 @@ _PARTS = {
     "dynamic_array": ("xl/metadata.xml",),
     "chart": ("xl/charts/chart1.xml", "xl/charts/style1.xml", "xl/charts/colors1.xml"),
     "properties": ("customXml/item1.xml", "customXml/itemProps1.xml", "docProps/custom.xml"),
-    "cached_formulas": ("xl/calcChain.xml",),
     "xlsm": ("xl/vbaProject.bin",),
     "pivot_slicer": ("xl/pivotCache/pivotCacheDefinition1.xml", "xl/pivotCache/pivotCacheRecords1.xml", "xl/pivotTables/pivotTable1.xml",
                      "xl/slicers/slicer1.xml", "xl/slicerCaches/slicerCache1.xml"),
@@ -1302,8 +1302,8 @@ DECORATIONS: dict[str, Decoration] = {
 DECORATIONS["everything"] = Decoration(
     "everything", make_everything,
     # in the combined book the drawing parts are numbered in the order they were added
-    tuple(m for n in _IN_EVERYTHING for m in _MARKS[n] if not m[0].startswith("xl/drawings/")),
-    tuple(p for n in _IN_EVERYTHING for p in _PARTS.get(n, ()) if not p.startswith("xl/drawings/drawing")),
+    tuple(m for n in _IN_EVERYTHING for m in _MARKS[n] if not re.match(r"xl/drawings/drawing\d+\.xml$", m[0])),
+    tuple(p for n in _IN_EVERYTHING for p in _PARTS.get(n, ()) if not re.match(r"xl/drawings/drawing\d+\.xml$", p)),
     False, _IN_EVERYTHING,
 )
 
@@ -1580,6 +1580,43 @@ def _table_problems(part: str, data: bytes, texts: dict, ids: dict[str, str], na
             if got is None or " ".join(str(got).split()) != " ".join(want.split()):
                 problems.append(f"{part}: header cell {col_letters(c1 + k)}{r1} is {got!r}, the table column is named {want!r}")
     return problems
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str | None  # the value as stored (a shared string resolved), None if none
+    formula: str | None  # the <f> text ("" for a shared formula's follower), None if no formula
+
+
+def read_cells(path: Path, sheet: str) -> dict[str, Cell]:
+    """Sheet ``sheet``'s cells straight from its XML: reference → :class:`Cell`."""
+    parts = register_parts(path)
+    with zipfile.ZipFile(path) as z:
+        names = set(z.namelist())
+        sst = _shared_strings(z, names, parts["workbook"])
+        with_rels = Package.__new__(Package)
+        with_rels.names = list(names)
+        with_rels.parts = {n: z.read(n) for n in names if n.endswith(".rels") or n == parts["workbook"]}
+        root = ET.fromstring(z.read(with_rels.sheet_part(sheet)))
+    out = {}
+    for c in root.iter(f"{{{NS_MAIN}}}c"):
+        f = c.find(f"{{{NS_MAIN}}}f")
+        out[c.get("r")] = Cell(_cell_text(c, sst), None if f is None else (f.text or ""))
+    return out
+
+
+def part_text(path: Path, part: str) -> str:
+    with zipfile.ZipFile(path) as z:
+        return z.read(part).decode("utf-8")
+
+
+def sheet_xml(path: Path, sheet: str) -> str:
+    """The XML text of sheet ``sheet`` (found through workbook.xml and its relationships)."""
+    with zipfile.ZipFile(path) as z:
+        pkg = Package.__new__(Package)
+        pkg.names = z.namelist()
+        pkg.parts = {n: z.read(n) for n in pkg.names if n.endswith(".rels") or n.endswith(".xml") and "workbook" in n}
+        return z.read(pkg.sheet_part(sheet)).decode("utf-8")
 
 
 def register_parts(path: Path) -> dict[str, str]:

@@ -255,7 +255,7 @@ EXPECT: dict[str, dict] = {
 # forms needs only the Process and info sheets: it works on a register whose other sheets are
 # broken, and is refused like any write where the file or the Process sheet is. evaluate
 # reads like list (a bad row is left out of the figures) and is refused where list is.
-FORMS_REFUSED = {"zero_byte", "truncated", "text_file", "docx_zip", "broken_xml", "password", "xls_renamed", "ods_renamed", "folder",
+FORMS_REFUSED = {"zero_byte", "truncated", "text_file", "docx_zip", "password", "xls_renamed", "ods_renamed", "folder",
                  "missing_file", "process_loop", "process_unknown_next", "process_standard_text", "process_missing_column",
                  "open_in_excel", "open_in_libreoffice", "read_only"}
 for _name, _e in EXPECT.items():
@@ -264,12 +264,6 @@ for _name, _e in EXPECT.items():
     if "evaluate" in EXTRA:
         _e["evaluate"] = _e["list"] if _e["list"][0] == 1 else (0, OK["evaluate"])
 if "forms" in EXTRA:
-    for _name, _cell in (("formula_received", f'{REG}!B3: "=TODAY()"'), ("formula_subject", f'{REG}!G3: "="ขอข้อมูล"&"แรงงาน""')):
-        EXPECT[_name]["forms"] = (1, f"Error: {_cell} is a formula where a value belongs — type the value itself "
-                                     "(nothing was written: saving would drop the value Excel calculated there)")
-    for _name, _cell in (("ref_error_received", f'{REG}!B3: "=#REF!+1"'), ("ref_error_log", f'{LOG}!E3: "=#REF!"'), ("ref_error_calendar", f'{CAL}!A3: "=#REF!"')):
-        EXPECT[_name]["forms"] = (1, f"Error: {_cell} is a formula where a value belongs — type the value itself "
-                                     "(nothing was written: saving would drop the value Excel calculated there)")
     EXPECT["sheet_missing_process"]["forms"] = (1, f'Error: sheet_missing_process.xlsx: the sheet "{PROC}" is missing — the forms are made from it')
 
 #: The values a case that must work has to read (not merely "no error").

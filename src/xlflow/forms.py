@@ -431,23 +431,68 @@ def write_forms(book_path: Path, pdf_dir: Path | None = None) -> list[Path]:
     """``xlflow forms``: fill the register's two form sheets; with ``pdf_dir``, also one PDF
     per form (made by LibreOffice from a temporary copy holding only that form).
 
-    The register is written the safe way (refused while open in Excel, one xlflow writer at
-    a time, saved atomically with a backup). Returns the files written: the register, then
-    the PDFs.
+    The forms are made in a new workbook and their sheets put into the register as parts
+    (:meth:`~xlflow.ports.package.PackagePort.put_sheet`): every other part of the register
+    is kept byte for byte, and what the office added to a form sheet (a signature line
+    below it, a logo) stays. The register is written the safe way (refused while open in
+    Excel, one xlflow writer at a time, replaced atomically with a backup). Returns the
+    files written: the register, then the PDFs.
     """
+    from openpyxl import Workbook
+
+    from .ports.package import PackagePort
+    from .service import refuse_extension
+
     book_path = Path(book_path)
     bk.check_readable(book_path)
     bk.refuse_if_open(book_path)
-    with bk.writer_lock(book_path):
-        wb = bk.open_for_write(book_path)
-        bk.refuse_formula_loss(wb)
-        process, info = read_process_and_info(wb, book_path)
+    bk.refuse_if_read_only(book_path)
+    refuse_extension(book_path)
+    with bk.writer_lock(book_path), tempfile.TemporaryDirectory(prefix="xlflow-forms-") as tmp:
+        port = PackagePort(book_path)
+        process, info = read_process_and_info_file(book_path)
+        wb = Workbook()
+        blank = wb.active
         fill_form_sheets(wb, process, info)
-        bk.save_atomic(wb, book_path)
+        wb.remove(blank)
+        made = Path(tmp) / "forms.xlsx"
+        wb.save(made)
+        source = PackagePort(made)
+        for code in ("form_design", "form_steps"):
+            name = SHEETS[code]
+            if name not in port.sheet_names():
+                port.add_sheet_part(name, source.read(source.sheet(name).part), port.sheet_names()[-1])
+            port.put_sheet(name, source)
+        bk.save_atomic(port, book_path)
     written = [book_path]
     if pdf_dir is not None:
         written += render_forms_pdf(process, info, Path(pdf_dir))
     return written
+
+
+def read_process_and_info_file(path: Path) -> tuple[Process, dict[str, str]]:
+    """The Process and info sheets of a register file (python-calamine; nothing else is read)."""
+    from .errors import WorkbookError
+
+    try:
+        src = bk.LazySheets(path)
+        rows = {n: src.rows(n) for n in (SHEETS["process"], SHEETS["info"]) if n in src.names}
+    except WorkbookError:
+        raise
+    except Exception as e:  # calamine's own errors: a damaged part
+        bk.check_readable(path)
+        raise WorkbookError(f"{Path(path).name}: the workbook cannot be read ({type(e).__name__}: {e}) — open it in Excel and save it again, or restore a backup") from None
+    name = SHEETS["process"]
+    if name not in rows:
+        raise WorkbookError(
+            f'{Path(path).name}: the sheet "{name}" is missing — the forms are made from it; copy it from a fresh register made by xlflow init'
+        )
+    process = Process.from_rows(schema.read_process_rows(rows[name]), sheet=name)
+    info: dict[str, str] = {}
+    for row in list(rows.get(SHEETS["info"], []))[1:]:
+        if row and row[0] not in (None, ""):
+            info[str(row[0]).strip()] = "" if len(row) < 3 or row[2] in (None, "") else str(row[2])
+    return process, info
 
 
 def render_forms_pdf(process: Process, info: dict, pdf_dir: Path) -> list[Path]:

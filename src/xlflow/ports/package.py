@@ -174,19 +174,7 @@ class Styles:
         key = (s, code)
         if key in self._made:
             return self._made[key]
-        fid = next((i for i, c in self.formats.items() if c == code), None)
-        if fid is None:
-            fid = max([163, *self.formats]) + 1
-            self.formats[fid] = code
-            el = f'<{self.prefix}numFmt numFmtId="{fid}" formatCode="{esc_attr(code)}"/>'
-            m = re.search(rf"<{self.prefix}numFmts\b([^>]*)>(.*?)</{self.prefix}numFmts>", self.text, re.S)
-            if m:
-                inner = m.group(2) + el
-                head = re.sub(r'count="\d+"', f'count="{inner.count("<" + self.prefix + "numFmt ")}"', m.group(1))
-                self._replace(m.span(), f"<{self.prefix}numFmts{head}>{inner}</{self.prefix}numFmts>")
-            else:
-                at = re.search(rf"<{self.prefix}styleSheet\b[^>]*>", self.text).end()
-                self._replace((at, at), f'<{self.prefix}numFmts count="1">{el}</{self.prefix}numFmts>')
+        fid = self.formats_id(code)
         base = self.xfs[s] if 0 <= s < len(self.xfs) else f"<{self.prefix}xf numFmtId=\"0\" fontId=\"0\" fillId=\"0\" borderId=\"0\" xfId=\"0\"/>"
         head, sep, rest = base.partition(">") if not base.split(">", 1)[0].endswith("/") else (base[:-2], "/>", "")
         head = re.sub(r'\snumFmtId="\d+"', "", head)
@@ -200,6 +188,78 @@ class Styles:
         self._replace(m.span(), f"<{m.group(1)}{attrs}>{inner}</{self.prefix}cellXfs>")
         self._made[key] = len(self.xfs) - 1
         return self._made[key]
+
+    def _items(self, section: str, item: str) -> tuple[re.Match | None, list[str]]:
+        m = re.search(rf"<({self.prefix}{section})\b([^>]*)>(.*?)</{self.prefix}{section}>", self.text, re.S)
+        if not m:
+            return None, []
+        return m, re.findall(rf"<{self.prefix}{item}\b[^>]*?/>|<{self.prefix}{item}\b.*?</{self.prefix}{item}>", m.group(3), re.S)
+
+    def _index_of(self, section: str, item: str, xml: str) -> int:
+        """The index of an equal ``item`` in ``section``, appended if there is none."""
+        m, items = self._items(section, item)
+        if xml in items:
+            return items.index(xml)
+        if m is None:
+            raise WorkbookError(f"styles.xml has no {section} — open the workbook in Excel and save it again")
+        items.append(xml)
+        attrs = re.sub(r'count="\d+"', f'count="{len(items)}"', m.group(2))
+        self._replace(m.span(), f"<{m.group(1)}{attrs}>{m.group(3)}{xml}</{self.prefix}{section}>")
+        return len(items) - 1
+
+    def import_xf(self, src: "Styles", s: int) -> int:
+        """Style ``s`` of another workbook's styles, as a style of this one (its font, fill,
+        border and number format brought over where this workbook has no equal one)."""
+        key = ("import", id(src), s)
+        if key in self._made:
+            return self._made[key]
+        xf = src.xfs[s] if 0 <= s < len(src.xfs) else src.xfs[0]
+        head = xf.split(">", 1)[0]
+        ids = {k: int(v) for k, v in re.findall(r'\s(fontId|fillId|borderId|numFmtId)="(\d+)"', head)}
+        new = self._prefixed(xf, src.prefix)
+        for attr, section, item in (("fontId", "fonts", "font"), ("fillId", "fills", "fill"), ("borderId", "borders", "border")):
+            if attr in ids:
+                _, items = src._items(section, item)
+                if ids[attr] < len(items):
+                    k = self._index_of(section, item, self._prefixed(items[ids[attr]], src.prefix))
+                    new = re.sub(rf'\s{attr}="\d+"', f' {attr}="{k}"', new, count=1)
+        fid = ids.get("numFmtId", 0)
+        if fid >= 164 and fid in src.formats:
+            code = src.formats[fid]
+            mine = next((i for i, c in self.formats.items() if c == code), None)
+            if mine is None:
+                mine = self.formats_id(code)
+            new = re.sub(r'\snumFmtId="\d+"', f' numFmtId="{mine}"', new, count=1)
+        new = re.sub(r'\sxfId="\d+"', ' xfId="0"', new, count=1)
+        index = self._index_of("cellXfs", "xf", new)
+        self.xfs = self._items("cellXfs", "xf")[1]
+        self._made[key] = index
+        return index
+
+    def formats_id(self, code: str) -> int:
+        """The id of number format ``code``, added to ``numFmts`` if this workbook lacks it."""
+        fid = next((i for i, c in self.formats.items() if c == code), None)
+        if fid is not None:
+            return fid
+        fid = max([163, *self.formats]) + 1
+        self.formats[fid] = code
+        el = f'<{self.prefix}numFmt numFmtId="{fid}" formatCode="{esc_attr(code)}"/>'
+        m = re.search(rf"<{self.prefix}numFmts\b([^>]*)>(.*?)</{self.prefix}numFmts>", self.text, re.S)
+        if m:
+            inner = m.group(2) + el
+            head = re.sub(r'count="\d+"', f'count="{inner.count("<" + self.prefix + "numFmt ")}"', m.group(1))
+            self._replace(m.span(), f"<{self.prefix}numFmts{head}>{inner}</{self.prefix}numFmts>")
+        else:
+            at = re.search(rf"<{self.prefix}styleSheet\b[^>]*>", self.text).end()
+            self._replace((at, at), f'<{self.prefix}numFmts count="1">{el}</{self.prefix}numFmts>')
+        return fid
+
+    def _prefixed(self, xml: str, src_prefix: str) -> str:
+        """``xml`` from styles written with ``src_prefix``, in this workbook's prefix."""
+        if src_prefix == self.prefix:
+            return xml
+        xml = re.sub(rf"<(/?){re.escape(src_prefix)}", r"<\1", xml) if src_prefix else xml
+        return re.sub(r"<(/?)(?![\w]+:)(\w)", rf"<\1{self.prefix}\2", xml) if self.prefix else xml
 
     def _replace(self, span: tuple[int, int], text: str) -> None:
         self.text = self.text[: span[0]] + text + self.text[span[1]:]
@@ -672,16 +732,22 @@ class PackagePort:
                    b"hyperlinks", b"mergeCells", b"extLst", b"rowBreaks", b"colBreaks", b"sheetProtection", b"protectedRanges"):
             tail = re.sub(rb"<" + p + el + rb"\b[^>]*?/>|<" + p + el + rb"\b.*?</" + p + el + rb">", b"", tail, flags=re.S)
         head = re.sub(rb'\stabSelected="(1|true)"', b"", head)
-        new = head + header + tail
+        part = self.add_sheet_part(name, head + header + tail, after, model)
+        if notes is not None:
+            self.changed[rels_part(part)] = notes
+            self._new_parts.append(rels_part(part))
+
+    def add_sheet_part(self, name: str, xml: bytes, after: str, model: str | None = None) -> str:
+        """A new worksheet ``name`` holding ``xml``, placed right after ``after``: its part, and
+        its entries in the workbook, its relationships, the content types and the document's
+        list of sheets (an autofilter name like ``model``'s, if ``model`` has one)."""
+        new = xml
+        p = SheetEdit(name, xml, self.styles, self.date1904).p
         names = {i.filename for i in self.infos} | set(self.changed)
         n = 1 + max((int(m.group(1)) for x in names if (m := re.fullmatch(r"xl/worksheets/sheet(\d+)\.xml", x))), default=0)
         part = f"xl/worksheets/sheet{n}.xml"
         self.changed[part] = new
         self._new_parts = getattr(self, "_new_parts", []) + [part]
-        if notes is not None:
-            self.changed[rels_part(part)] = notes
-            self._new_parts.append(rels_part(part))
-        # the workbook, its relationships, the content types, the document's list of sheets
         wb_rels_part = rels_part(self.workbook_part)
         rels = self.read(wb_rels_part).decode("utf-8")
         ids = set(re.findall(r'\sId="([^"]+)"', rels))
@@ -708,8 +774,8 @@ class PackagePort:
         wbx = re.sub(r'localSheetId="(\d+)"', lambda m: f'localSheetId="{int(m[1]) + 1 if int(m[1]) >= idx else int(m[1])}"', wbx)
         for attr in ("activeTab", "firstSheet"):
             wbx = re.sub(rf'{attr}="(\d+)"', lambda m: f'{attr}="{int(m[1]) + 1 if int(m[1]) >= idx else int(m[1])}"', wbx)
-        mi = [s.name for s in self.sheets].index(model)
-        fm = re.search(rf'<(\w+:)?definedName\b[^>]*name="_xlnm\._FilterDatabase"[^>]*localSheetId="{mi if mi < idx else mi + 1}"[^>]*>', wbx)
+        mi = [s.name for s in self.sheets].index(model) if model else -1
+        fm = model and re.search(rf'<(\w+:)?definedName\b[^>]*name="_xlnm\._FilterDatabase"[^>]*localSheetId="{mi if mi < idx else mi + 1}"[^>]*>', wbx)
         af = re.search(rb"<" + p + rb'autoFilter\b[^>]*ref="([^"]+)"', new)
         if fm and af:
             dn = fm.group(1) or ""
@@ -720,6 +786,87 @@ class PackagePort:
         self.changed[self.workbook_part] = wbx.encode("utf-8")
         self.sheets.insert(idx, SheetRef(name, sheet_id, rid, part))
         self._app_add_sheet(name, after)
+        return part
+
+    def put_sheet(self, name: str, source: "PackagePort") -> None:
+        """Replace the cells of sheet ``name`` with the same-named sheet of ``source`` (a
+        workbook xlflow just made, e.g. the filled forms), keeping what the office added.
+
+        Kept from the sheet as it was: rows below both the old print area and the new sheet
+        (a signature line) with their merged cells, and every part the sheet points to (a
+        logo, notes, a header picture) with the elements that point to them. The new cells'
+        styles are brought into this workbook's styles; the print titles and area follow
+        the new sheet.
+        """
+        ref = self.sheet(name)
+        old = self.read(ref.part)
+        new = source.read(source.sheet(name).part)
+        old_ed = SheetEdit(name, old, self.styles, self.date1904)
+        new_ed = SheetEdit(name, new, source.styles, source.date1904)
+        if old_ed.p != new_ed.p:
+            raise WorkbookError(f"{name}: the sheet is written in an XML form xlflow does not edit — open the workbook in Excel and save it again")
+        p = old_ed.p
+        styles = self.styles
+        remap = lambda m: m.group(1) + str(styles.import_xf(source.styles, int(m.group(2)))).encode() + b'"'  # noqa: E731
+        new = re.sub(rb'(<' + p + rb'(?:c|row)\b[^>]*?\ss=")(\d+)"', remap, new)
+        new = re.sub(rb'(<' + p + rb'col\b[^>]*?\sstyle=")(\d+)"', remap, new)
+        nds, nde, _ = SheetEdit(name, new, styles, self.date1904)._sheet_data()
+        new_rows = SheetEdit(name, new, styles, self.date1904)._rows(nds, nde)
+        new_last = new_rows[-1][0] if new_rows else 0
+        idx = [s.name for s in self.sheets].index(name)
+        wbx = self.read(self.workbook_part).decode("utf-8")
+        area = re.search(rf'<(?:\w+:)?definedName\b[^>]*name="_xlnm\.Print_Area"[^>]*localSheetId="{idx}"[^>]*>([^<]*)<', wbx)
+        old_end = 0
+        if area:
+            m = re.search(r"\$?(\d+)\s*$", html_unescape(area.group(1)).split(",")[0])
+            old_end = int(m.group(1)) if m else 0
+        keep_from = max(new_last, old_end) + 1
+        ods, ode, _ = old_ed._sheet_data()
+        kept = [old[s:e] for r, s, e in old_ed._rows(ods, ode) if r >= keep_from]
+        kept_merges = [m.group(0) for m in re.finditer(rb"<" + p + rb'mergeCell\b[^>]*ref="([^"]+)"[^>]*/>', old)
+                       if parse_range(m.group(1).decode())[0] >= keep_from]
+        if kept:
+            new = new[:nde] + b"".join(kept) + new[nde:]
+            last = max(r for r, _, _ in old_ed._rows(ods, ode))
+            new = SheetEdit(name, new, styles, self.date1904)._dimension(new, last)
+        if kept_merges:
+            mc = re.search(rb"<" + p + rb"mergeCells\b[^>]*?(/?)>", new)
+            if mc and not mc.group(1):
+                end = new.index(b"</" + p + b"mergeCells>", mc.end())
+                inner = new[mc.end():end] + b"".join(kept_merges)
+                new = new[:mc.start()] + b"<" + p + b'mergeCells count="%d">' % inner.count(b"<" + p + b"mergeCell ") + inner + new[end:]
+            else:
+                at = new.index(b"</" + p + b"sheetData>") + len(b"</" + p + b"sheetData>")
+                new = new[:at] + b"<" + p + b'mergeCells count="%d">' % len(kept_merges) + b"".join(kept_merges) + b"</" + p + b"mergeCells>" + new[at:]
+        tail = []
+        for el in (b"drawing", b"legacyDrawing", b"legacyDrawingHF", b"drawingHF", b"picture", b"oleObjects", b"controls", b"webPublishItems", b"tableParts", b"extLst"):
+            tail += re.findall(rb"<" + p + el + rb"\b[^>]*?/>|<" + p + el + rb"\b.*?</" + p + el + rb">", old, flags=re.S)
+            new = re.sub(rb"<" + p + el + rb"\b[^>]*?/>|<" + p + el + rb"\b.*?</" + p + el + rb">", b"", new, flags=re.S)
+        if tail:
+            close = new.rindex(b"</" + p + b"worksheet>")
+            new = new[:close] + b"".join(tail) + new[close:]
+            root_old = re.search(rb"<" + p + rb"worksheet\b[^>]*>", old).group(0)
+            root_new = re.search(rb"<" + p + rb"worksheet\b[^>]*>", new)
+            decl = [d for d in re.findall(rb'\sxmlns:\w+="[^"]*"', root_old) if d.split(b"=")[0] not in root_new.group(0)]
+            if decl:
+                new = new[: root_new.end() - 1] + b"".join(decl) + new[root_new.end() - 1:]
+        self.changed[ref.part] = new
+        # print titles and area: the new sheet's, at this sheet's index
+        src_wbx = source.read(source.workbook_part).decode("utf-8")
+        src_idx = [s.name for s in source.sheets].index(name)
+        names = [m.group(0) for m in re.finditer(rf'<definedName\b[^>]*name="_xlnm\.Print_(?:Titles|Area)"[^>]*localSheetId="{src_idx}"[^>]*>[^<]*</definedName>', src_wbx)]
+        wbx = re.sub(rf'<(\w+:)?definedName\b[^>]*name="_xlnm\.Print_(?:Titles|Area)"[^>]*localSheetId="{idx}"[^>]*>[^<]*</\1?definedName>', "", wbx)
+        dn = (re.search(r"<(\w+:)?workbook\b", wbx).group(1) or "")
+        names = [re.sub(r'localSheetId="\d+"', f'localSheetId="{idx}"', n).replace("<definedName", f"<{dn}definedName").replace("</definedName>", f"</{dn}definedName>")
+                 for n in names]
+        if names:
+            if re.search(rf"</{dn}definedNames>", wbx):
+                wbx = wbx.replace(f"</{dn}definedNames>", "".join(names) + f"</{dn}definedNames>", 1)
+            else:
+                at = (re.search(rf"</{dn}externalReferences>", wbx) or re.search(rf"</{dn}sheets>", wbx)).end()
+                wbx = wbx[:at] + f"<{dn}definedNames>" + "".join(names) + f"</{dn}definedNames>" + wbx[at:]
+        if wbx.encode("utf-8") != self.read(self.workbook_part):
+            self.changed[self.workbook_part] = wbx.encode("utf-8")
 
     def _copy_header_notes(self, model_part: str) -> bytes | None:
         """The notes of ``model_part``'s header row, copied into new comment and VML parts
