@@ -123,7 +123,7 @@ def test_forms_print_on_a4_landscape_fit_to_width_with_the_table_header_on_every
 
 
 def test_filling_twice_replaces_the_forms_and_keeps_other_sheets(register):
-    wb = bk.open_for_write(register)
+    wb = load_workbook(register)
     names = wb.sheetnames
     fill_form_sheets(wb, Process.default(), {})
     fill_form_sheets(wb, Process.default(), {})

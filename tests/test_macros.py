@@ -329,7 +329,7 @@ def test_a_missing_sheet_is_named_in_the_alert(excel, ready):
     rows = {k: v for k, v in reg.rows.items() if k != SHEETS["calendar"]}
     book = excel(payload(rows, selection="B2"))
     macros.advance(at=CLICK)
-    assert alerts(book) == [f'the sheet "{SHEETS["calendar"]}" is missing — rename the sheet back to "{SHEETS["calendar"]}", or copy it from a fresh register made by xlflow init']
+    assert alerts(book) == [f'the sheet "{SHEETS["calendar"]}" is missing — rename the sheet back to "{SHEETS["calendar"]}", or copy it from a new, empty register']
 
 
 # -- who is stamped -------------------------------------------------------------------------

@@ -1,13 +1,12 @@
-"""The register workbook on disk: make it, read it, write an action to it safely.
+"""The register workbook on disk: read it, and keep it safe while it is written.
 
-The adapter between files and the pure library. Reading takes the values of every sheet
-(python-calamine for speed, or an already loaded openpyxl workbook when we are about to
-write) and hands them to :mod:`xlflow.schema`; writing loads the workbook once with
-openpyxl (which keeps sheets, styles, widths, validation, conditional formatting, the Table,
-defined names and comments it does not need to understand), changes only the cells of the
-action, and saves atomically: a temporary file beside the workbook, fsync, a rolling backup
-of the old file, rename. A lock file keeps a second xlflow writer out; Excel's and
-LibreOffice's owner files keep xlflow out of a workbook a person has open.
+The adapter between files and the pure library. Reading takes the values of the sheets a
+command needs (python-calamine, one sheet at a time) and hands them to :mod:`xlflow.schema`.
+Writing is the package port's (:mod:`xlflow.ports.package`, which edits the file's parts
+and copies the rest); this module keeps it safe: a lock file keeps a second xlflow writer
+out, Excel's and LibreOffice's owner files keep xlflow out of a workbook a person has
+open, and the new file replaces the old atomically (a temporary file beside it, fsync, a
+rolling backup of the old file, rename).
 """
 
 from __future__ import annotations
@@ -65,6 +64,7 @@ class Book:
     table: object = None  # the Register's Excel Table (xlflow.apply.Table), when the file has one
     occupied: dict[int, str] = field(default_factory=dict)  # rows below the Table that are not letters (a signature line)
     headers: dict[str, list] = field(default_factory=dict)  # the header row of the Register and of each Log sheet read
+    register_id: str | None = None  # the register's identity (a hidden workbook name): what the checker's memory is keyed by
 
     def current_states(self) -> tuple[dict[str, ItemState], list[tuple[str, str]], set[str]]:
         """Open items' states, the items whose Log cannot be replayed (with why), the items done.
@@ -182,11 +182,12 @@ class LazySheets(Mapping):
         return len(self._names)
 
 
-def register_table(path: Path):
-    """The Register's Excel Table (its extent and Total Row), read from the package alone."""
-    from .ports.package import register_table as table
+def register_facts(path: Path):
+    """The Register's Excel Table (its extent and Total Row) and the register's id, read from
+    the package alone (no sheet is read)."""
+    from .ports.package import register_facts as facts
 
-    return table(path)
+    return facts(path)
 
 
 def _sheet_rows_calamine(path: Path) -> LazySheets:
@@ -349,7 +350,10 @@ def load(path: Path) -> Book:
         except Exception as e:  # calamine's own errors: a damaged part
             check_readable(path)  # names the damaged part, if that is what it is
             raise WorkbookError(f"{path.name}: the workbook cannot be read ({type(e).__name__}: {e}) — open it in Excel and save it again, or restore a backup") from None
-        return parse(rows, path, file_sha256(path), table=register_table(path))
+        table, rid = register_facts(path)
+        b = parse(rows, path, file_sha256(path), table=table)
+        b.register_id = rid
+        return b
 
 
 def load_current(path: Path) -> Book:
@@ -410,13 +414,14 @@ def _load_current(path: Path) -> Book:
             fold.replace(item, entries)
     states, bad = fold.states()
     wanted = set(states) | {i for i, _ in bad}
-    reg = schema.read_register(src.rows(SHEETS["register"]), keep=wanted.__contains__, table=register_table(path))
+    table, rid = register_facts(path)
+    reg = schema.read_register(src.rows(SHEETS["register"]), keep=wanted.__contains__, table=table)
     problems = [*reg.problems, *problems, *people.problems]
     for item, (sheet, r) in registered.items():
         if item not in reg.row_of and item not in reg.skipped:
             problems.append(WorkbookError(f"{sheet} row {r}: item {item} is in the Log but not in the Register — restore its Register row from a backup"))
     return Book(path, process, cal, holidays, people.records, {l.item: l for l in reg.records}, [], reg.row_of, {}, problems,
-                _info(small), "", dict(reg.skipped), reg.last_row, [], (states, bad, fold.done))
+                _info(small), "", dict(reg.skipped), reg.last_row, [], (states, bad, fold.done), table=table, register_id=rid)
 
 
 def read_for_write(path: Path, items: set[str] | None, table=None) -> Book:
@@ -682,52 +687,13 @@ def save_atomic(wb, path: Path) -> None:
         raise WorkbookError(f"{path.name}: the file could not be saved ({e.strerror or e}) — nothing was changed") from None
 
 
-def refuse_formula_loss(wb) -> None:
-    """Refuse to save a workbook with a formula where xlflow reads a value.
-
-    openpyxl saves a formula without the value Excel calculated for it, so after the save
-    the cell would read as empty (a letter would drop out of the register without a word).
-    """
-    tables = (("register", schema.REGISTER_COLUMNS), ("log", schema.LOG_COLUMNS), ("calendar", schema.CALENDAR_COLUMNS), ("people", schema.PEOPLE_COLUMNS))
-    for code, columns in tables:
-        name = SHEETS[code]
-        if name not in wb.sheetnames:
-            continue
-        ws = wb[name]
-        try:
-            hm = schema.header_map(name, [c.value for c in ws[1]], columns)
-        except XlflowError:
-            continue
-        read = {hm[c.field] + 1 for c in columns if c.field in hm and c.kind != "formula" and not (code == "register" and c.derived)}
-        for row in ws.iter_rows(min_row=2):
-            for c in row:
-                if c.data_type == "f" and c.column in read:
-                    raise WorkbookError(f'{name}!{c.coordinate}: "{c.value}" is a formula where a value belongs — type the value itself '
-                                        f"(nothing was written: saving would drop the value Excel calculated there)")
-
-
-def open_for_write(path: Path):
-    """Load the workbook with openpyxl for an edit (after the readability checks; a file
-    marked read-only is refused here, so every writer — actions, forms — refuses it)."""
-    import openpyxl
-
-    check_readable(path)
-    refuse_if_read_only(path)
-    try:
-        return openpyxl.load_workbook(path, rich_text=False)
-    except Exception as e:
-        raise WorkbookError(f"{Path(path).name}: the workbook cannot be opened for writing ({type(e).__name__}: {e}) — open it in Excel and save it again") from None
-
 
 # -- writing the cells of an action --------------------------------------------------------
 def status_formula(r: int, hm: dict[str, int]) -> str:
-    """The Status cell: right while Python is not running, from the stored due times."""
-    L = lambda f: f"${schema.col_letter(hm[f])}{r}"  # noqa: E731
-    return (
-        f'=IF({L("completed_at")}<>"","{STATUS_TH["done"]}",IF({L("paused_since")}<>"","{STATUS_TH["paused"]}",'
-        f'IF({L("due_at")}="","",IF(NOW()>={L("due_at")},"{STATUS_TH["overdue"]}",'
-        f'IF(NOW()>={L("due_soon_at")},"{STATUS_TH["due_soon"]}","{STATUS_TH["on_time"]}")))))'
-    )
+    """The Status cell (with its ``=``): right while Python is not running, from the stored due times."""
+    from .apply import status_formula as text
+
+    return "=" + text(r, hm)
 
 
 def derived_values(state: ItemState, t: Timing, process: Process) -> dict[str, object]:
@@ -750,34 +716,6 @@ def derived_values(state: ItemState, t: Timing, process: Process) -> dict[str, o
     }
 
 
-def write_register_row(ws, r: int, hm: dict[str, int], values: dict[str, object]) -> None:
-    """Write fields of one Register row (formats for dates) and its status formula.
-
-    A cell inside merged cells cannot hold a value: refused, naming the cells, before any
-    cell of the row is written.
-    """
-    from openpyxl.cell.cell import MergedCell
-
-    kinds = {c.field: c.kind for c in schema.REGISTER_COLUMNS}
-    for col in [hm[f] for f in values if f in hm] + ([hm["status"]] if "status" in hm else []):
-        cell = ws.cell(row=r, column=col + 1)
-        if isinstance(cell, MergedCell):
-            rng = next((str(m) for m in ws.merged_cells.ranges if cell.coordinate in m), cell.coordinate)
-            raise WorkbookError(f"{ws.title}!{cell.coordinate}: is inside the merged cells {rng}, where xlflow must write row {r} — "
-                                f"unmerge them (Home → Merge & Center → Unmerge Cells), then try again; nothing was changed")
-    for f, v in values.items():
-        if f not in hm:
-            continue
-        cell = ws.cell(row=r, column=hm[f] + 1)
-        set_text(cell, v)
-        if kinds.get(f) == "datetime":
-            cell.number_format = DATETIME_FORMAT
-        elif kinds.get(f) == "date":
-            cell.number_format = DATE_FORMAT
-    if "status" in hm:
-        ws.cell(row=r, column=hm["status"] + 1).value = status_formula(r, hm)
-
-
 def neutralise(text: str) -> str:
     """Text for a CSV or a formula-less copy: a leading =, +, - or @ is guarded by a quote."""
     return "'" + text if text and text[0] in "=+-@" else text
@@ -789,94 +727,3 @@ def set_text(cell, value) -> None:
     if isinstance(value, str) and value.startswith("="):
         cell.data_type = "s"
 
-
-def append_log_rows(wb, entries: list[LogEntry]) -> None:
-    """Append chained Log rows to an openpyxl workbook, below the last row of the last Log
-    sheet; a sheet that holds :data:`~xlflow.schema.LOG_SHEET_ROWS` rows is continued on a
-    new one that looks like the first (header, widths, formats, colour)."""
-    names = schema.log_sheets(wb.sheetnames)
-    ws = wb[names[-1]]
-    hm = schema.header_map(ws.title, [c.value for c in ws[1]], schema.LOG_COLUMNS)
-    last = _last_filled(ws)
-    prev = ""
-    for name in reversed(names):  # the chain runs on from the last row written, on whichever sheet
-        sheet = wb[name]
-        end = last if sheet is ws else _last_filled(sheet)
-        if end > 1:
-            h = schema.header_map(name, [c.value for c in sheet[1]], schema.LOG_COLUMNS)
-            prev = sheet.cell(row=end, column=h["hash"] + 1).value or ""
-            break
-    while entries:
-        room = schema.LOG_SHEET_ROWS - (last - 1)
-        if room <= 0:
-            n = schema.log_sheet_number(ws.title) + 1
-            ws = continue_sheet(wb, wb[names[0]], schema.log_sheet_name(n), after=ws)
-            hm = schema.header_map(ws.title, [c.value for c in ws[1]], schema.LOG_COLUMNS)
-            last, room = 1, schema.LOG_SHEET_ROWS
-        prev = append_log(ws, hm, entries[:room], prev, last + 1)
-        last += len(entries[:room])
-        entries = entries[room:]
-
-
-def _last_filled(ws) -> int:
-    last = ws.max_row
-    while last > 1 and all(c.value in (None, "") for c in ws[last]):
-        last -= 1
-    return last
-
-
-def continue_sheet(wb, model, name: str, after):
-    """A new sheet ``name`` placed after ``after``, dressed like ``model``'s header row:
-    header cells with their styles and comments, column widths and formats, frozen pane,
-    autofilter, tab colour. The office's own changes to the first sheet carry over."""
-    from copy import copy
-
-    ws = wb.create_sheet(name, wb.sheetnames.index(after.title) + 1)
-    for c in model[1]:
-        if c.value is None and not c.has_style:
-            continue
-        n = ws.cell(row=1, column=c.column, value=c.value)
-        if c.has_style:
-            n._style = copy(c._style)
-        if c.comment is not None:
-            n.comment = copy(c.comment)
-    for key, dim in model.column_dimensions.items():
-        d = ws.column_dimensions[key]
-        d.width, d.hidden, d.min, d.max = dim.width, dim.hidden, dim.min, dim.max
-        if dim.has_style:
-            d._style = copy(dim._style)
-    if 1 in model.row_dimensions:
-        ws.row_dimensions[1].height = model.row_dimensions[1].height
-    ws.freeze_panes = model.freeze_panes
-    if model.auto_filter.ref:
-        ws.auto_filter.ref = f"A1:{schema.col_letter(model.max_column - 1)}1"
-    ws.sheet_properties.tabColor = copy(model.sheet_properties.tabColor)
-    ws.sheet_view.zoomScale = model.sheet_view.zoomScale
-    return ws
-
-
-def append_log(ws, hm: dict[str, int], entries: list[LogEntry], prev_hash: str, next_row: int) -> str:
-    """Append chained log rows; returns the last hash."""
-    for i, e in enumerate(entries):
-        e = e.chained(prev_hash)
-        prev_hash = e.hash
-        r = next_row + i
-        vals = {"seq": e.seq, "item": e.item, "substep": e.substep, "action": e.action, "at": e.at, "by": e.by, "note": e.note, "data": e.data_json(), "hash": e.hash}
-        for f, v in vals.items():
-            c = ws.cell(row=r, column=hm[f] + 1)
-            set_text(c, v)
-            if f == "at":
-                c.number_format = "yyyy-mm-dd hh:mm:ss"
-    return prev_hash
-
-
-def extend_table(ws, last_row: int) -> None:
-    """Grow the Register's Excel Table (and its autofilter) to cover ``last_row``."""
-    from openpyxl.utils import range_boundaries, get_column_letter
-
-    for t in ws.tables.values():
-        c1, r1, c2, r2 = range_boundaries(t.ref)
-        if last_row > r2:
-            t.ref = f"{get_column_letter(c1)}{r1}:{get_column_letter(c2)}{last_row}"
-            if t.autoFilter is not None:
-                t.autoFilter.ref = t.ref

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from .errors import DateError, XlflowError
+from .errors import DateError, MissingField, XlflowError
 
 # A folder given as BOOK reaches the library, which says so in words (exit 1, not a usage error).
 BOOK = click.argument("book", type=click.Path(path_type=Path))
@@ -57,6 +57,42 @@ def _at(value: str | None) -> datetime | None:
     return parse_when(value) if value is not None else None
 
 
+#: A register larger than this says on stderr what a write is doing (it takes seconds).
+PROGRESS_BYTES = 5_000_000
+_STEPS = {"reading": "reading {name} ({mb:.0f} MB)", "writing": "writing {name}"}
+
+
+def progress_for(book: Path):
+    """A function that tells, on stderr, what a write of a large register is doing: a line per
+    step, or a tqdm bar on a terminal; None for a small register (it takes a moment)."""
+    import sys
+
+    try:
+        size = Path(book).stat().st_size
+    except OSError:
+        return None
+    if size < PROGRESS_BYTES:
+        return None
+    name, mb = Path(book).name, size / 1e6
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(_STEPS), file=sys.stderr, leave=False, bar_format="{desc} {bar} {n_fmt}/{total_fmt}")
+
+        def say(step: str) -> None:
+            if step == "done":
+                bar.close()
+                return
+            bar.set_description_str(_STEPS.get(step, step).format(name=name, mb=mb))
+            bar.update(0 if step == "reading" else 1)
+        return say
+
+    def line(step: str) -> None:
+        if step in _STEPS:
+            click.echo("xlflow: " + _STEPS[step].format(name=name, mb=mb) + " …", err=True)
+    return line
+
+
 def errors_as_messages(fn):
     """Domain errors become ``Error: …`` and exit 1 (sqlite-utils' habit)."""
 
@@ -64,6 +100,8 @@ def errors_as_messages(fn):
     def wrapper(*a, **kw):
         try:
             return fn(*a, **kw)
+        except MissingField as e:
+            raise click.ClickException(e.worded(f"give --{e.field.replace('_', '-')}")) from None
         except XlflowError as e:
             raise click.ClickException(str(e)) from None
         except KeyboardInterrupt:
@@ -161,7 +199,7 @@ def register_cmd(book, subject, letter_no, letter_date, sender, addressee, urgen
             raise click.ClickException(f'{opt} "{v}" is not a date — type it as 25/11/2569 or 2026-11-25') from None
 
     item = register_letter(
-        book, at=_at(at), by=_by(by), received_at=parse_when(received_at, "--received-at") if received_at else None,
+        book, at=_at(at), by=_by(by), progress=progress_for(book), received_at=parse_when(received_at, "--received-at") if received_at else None,
         subject=subject, letter_no=letter_no, letter_date=day(letter_date, "--letter-date"), sender=sender, addressee=addressee,
         urgency=urgency, secrecy=secrecy, reply_by=day(reply_by, "--reply-by"), action=action, remarks=remarks,
     )
@@ -179,7 +217,7 @@ def _action_command(name: str, action: str, help_text: str, note_help: str | Non
     def cmd(book, item, note, at, by, as_json):
         from .service import perform
 
-        _json_or_line(perform(book, item, action, at=_at(at), by=_by(by), note=note), as_json)
+        _json_or_line(perform(book, item, action, at=_at(at), by=_by(by), note=note, progress=progress_for(book)), as_json)
 
     return cmd
 
@@ -207,7 +245,7 @@ def assign(book, item, unit, officer, note, at, by, as_json):
 
     if unit is None and officer is None:
         raise click.ClickException("say whom to assign: --unit NAME or --officer NAME")
-    _json_or_line(perform(book, item, "assign", at=_at(at), by=_by(by), note=note, unit=unit, officer=officer), as_json)
+    _json_or_line(perform(book, item, "assign", at=_at(at), by=_by(by), note=note, unit=unit, officer=officer, progress=progress_for(book)), as_json)
 
 
 @main.command()
@@ -264,7 +302,7 @@ def refresh(book, now):
     """Re-time every item from the Log and the Calendar (after holidays were edited)."""
     from .service import refresh as do_refresh
 
-    click.echo(f"refreshed {do_refresh(book, parse_when(now, '--now') if now else None)} item(s)")
+    click.echo(f"refreshed {do_refresh(book, parse_when(now, '--now') if now else None, progress=progress_for(book))} item(s)")
 
 
 @main.group()

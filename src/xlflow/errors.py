@@ -43,6 +43,19 @@ class IllegalAction(XlflowError):
     """An action that the process does not allow for the item in its present state."""
 
 
+class MissingField(IllegalAction):
+    """A value the action needs was not given. Names the field; each door says how to give
+    it in its own words (the command line's option, the ribbon's cell)."""
+
+    def __init__(self, field: str, label: str, what: str):
+        self.field, self.label, self.what = field, label, what
+        super().__init__(f"{what} ({label})")
+
+    def worded(self, how: str) -> str:
+        """The message with the door's way of giving the field, e.g. ``give --subject``."""
+        return f"{self} — {how}"
+
+
 class UnknownItem(XlflowError):
     """An item number that is not in the register."""
 

@@ -196,7 +196,7 @@ def fill_forms(at: datetime | None = None) -> None:
         for code in ("form_design", "form_steps"):
             _put_form(xl, wb[SHEETS[code]])
     except XlflowError as e:
-        _alert(xl, [str(e)])
+        _alert(xl, [worded(e)])
 
 
 def _form_filler():
@@ -251,7 +251,7 @@ def _click(run: Callable[[Session], None], at: datetime | None, sheets: tuple[st
         run(s)
         messages = s.refused
     except XlflowError as e:
-        messages = [str(e)]
+        messages = [worded(e)]
     if messages:
         _alert(xl, messages)
 
@@ -535,7 +535,7 @@ def _register(s: Session) -> None:
             received = schema.read_value(reg.name, hm["received_at"], r, reg.cell(r, hm["received_at"]), "datetime")
             service.plan_register(s.book, change, at=s.at, by=s.by, received_at=received, row=r, **letter)
         except (XlflowError, ValueError) as e:  # ValueError: Letter's own check (urgency, secrecy)
-            s.refused.append(f"row {r}: {e}")
+            s.refused.append(f"row {r}: {worded(e)}")
     _write(s, change)
     if change.rows:
         _grow_table(s, max(change.rows))
@@ -599,7 +599,7 @@ def _item_action(action: str, from_cell: str | None = None, note_from: str | Non
             try:
                 service.plan_action(s.book, change, item, action, at=s.at, by=s.by, **kw)
             except XlflowError as e:
-                msg = f"row {r}: {e}"
+                msg = f"row {r}: {worded(e)}"
                 hint = _HINTS.get(from_cell or note_from or "")
                 if hint and not given:
                     msg += f" — {hint.format(button=button)}"
@@ -771,8 +771,37 @@ def _blank_row(row: list) -> bool:
 
 
 # -- telling the clerk ------------------------------------------------------------------------
+#: The library's remedies that name a command-line command, as a clerk in Excel does them.
+RIBBON_WORDS = (
+    ("(xlflow init makes a fresh sheet to copy them from)", "(a new, empty register has them, to copy from)"),
+    ("(xlflow init makes a fresh register)", "(a new, empty register has it)"),
+    ("or copy it from a fresh register made by xlflow init", "or copy it from a new, empty register"),
+    ("xlflow init writes the manual's 15 sub-steps there", "a new, empty register has the manual's 15 sub-steps there"),
+    ("xlflow init fills it", "a new, empty register has it filled"),
+    ("or run xlflow refresh if only the Register was edited", "or click Refresh status if only the Register was edited"),
+    ("— run xlflow verify", "— ask whoever looks after the register to check the Log"),
+    ("make a register with: xlflow init", "ask whoever looks after the register for it"),
+)
+
+
+def worded(e: Exception) -> str:
+    """A library error in the ribbon's words: a missing field is typed into the row, and no
+    remedy names a command-line option or command."""
+    from .errors import MissingField
+
+    text = e.worded(f"type {e.label} into the row, then click again") if isinstance(e, MissingField) else str(e)
+    return ribbon_words(text)
+
+
+def ribbon_words(text: str) -> str:
+    for cli, ribbon in RIBBON_WORDS:
+        text = text.replace(cli, ribbon)
+    return text
+
+
 def alert_text(messages: list[str]) -> str:
     """Every message, one per line; past :data:`ALERT_FULL_ROWS` only the rows are named."""
+    messages = [ribbon_words(m) for m in messages]
     shown = messages[:ALERT_FULL_ROWS]
     rest = messages[ALERT_FULL_ROWS:]
     text = "\n".join(shown)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from . import book as bk
 from . import schema
-from .errors import IllegalAction, UnknownItem, WorkbookError
+from .errors import IllegalAction, MissingField, UnknownItem, WorkbookError
 from .model import Letter, LogEntry
 from .workflow import act, next_number, parse_item, register, replay, timing
 from .worktime import aware, local
@@ -65,7 +65,7 @@ def find_item(b: bk.Book, item: str) -> str:
                           f"restore its Register row from a backup ({bk.backup_dir(b.path).name if b.path else 'the backups folder'})")
     if year < 2400:
         raise UnknownItem(f"item {item} is not in the register — registration numbers carry the Buddhist Era year: try {n}/{year + 543}")
-    raise UnknownItem(f'item {item} is not in the register — check the number (xlflow list shows them all)')
+    raise UnknownItem(f'item {item} is not in the register — check the number')
 
 
 def plan_register(b: bk.Book, change: Change, *, at: datetime, by: str, received_at: datetime | None = None, row: int | None = None, **letter) -> str:
@@ -74,7 +74,7 @@ def plan_register(b: bk.Book, change: Change, *, at: datetime, by: str, received
     if unknown:
         raise TypeError(f"unknown letter field(s): {', '.join(sorted(unknown))}")
     if not str(letter.get("subject") or "").strip():
-        raise IllegalAction("a letter needs its subject (เรื่อง) — give --subject")
+        raise MissingField("subject", "เรื่อง", "a letter needs its subject")
     at = local(at)
     # every number in use: read rows, unreadable rows and the Log (a row deleted by hand keeps its number)
     item = next_number({*b.letters, *b.unreadable, *(e.item for e in b.log if e.action == "register"), *change.items}, at)
@@ -131,7 +131,7 @@ def plan_refresh(b: bk.Book, change: Change, now: datetime) -> None:
 ALL = None
 
 
-def commit(path: Path, planner, items: set[str] | None = ALL) -> Change:
+def commit(path: Path, planner, items: set[str] | None = ALL, progress=None) -> Change:
     """Lock, read once, plan with ``planner(book, change)``, write the changed parts, replace.
 
     The file is edited as an OOXML package (:class:`~xlflow.ports.package.PackagePort`):
@@ -146,15 +146,20 @@ def commit(path: Path, planner, items: set[str] | None = ALL) -> Change:
     bk.refuse_if_open(path)
     bk.refuse_if_read_only(path)
     refuse_extension(path)
+    say = progress or (lambda step: None)
     with bk.writer_lock(path), bk.gc_paused():
+        say("reading")
         port = PackagePort(path)
+        port.ensure_register_id()  # a register without one (older, or copied from the template) gets its own now
         reg = schema.SHEETS["register"]
         b = bk.read_for_write(path, items, table=port.table(reg) if reg in port.sheet_names() else None)
         refuse_unsafe_log(b)
         change = Change()
         planner(b, change)
         apply(port, where_of(b), change.log, change.rows)
+        say("writing")
         bk.save_atomic(port, path)
+    say("done")
     return change
 
 
@@ -203,7 +208,7 @@ def _now() -> datetime:
     return local(datetime.now(BKK))
 
 
-def register_letter(path: Path, *, at: datetime | None = None, by: str, received_at: datetime | None = None, **letter) -> str:
+def register_letter(path: Path, *, at: datetime | None = None, by: str, received_at: datetime | None = None, progress=None, **letter) -> str:
     """``xlflow register``: returns the new registration number. ``at`` None: now, taken
     once the writer holds the file (a queued action is never stamped before the one ahead)."""
     out: dict = {}
@@ -212,11 +217,12 @@ def register_letter(path: Path, *, at: datetime | None = None, by: str, received
         when = at or _now()
         out["item"] = plan_register(b, c, at=when, by=by, received_at=received_at, **letter)
 
-    commit(path, plan, items=set())
+    commit(path, plan, items=set(), progress=progress)
     return out["item"]
 
 
-def perform(path: Path, item: str, action: str, *, at: datetime | None = None, by: str, note: str = "", unit: str | None = None, officer: str | None = None) -> dict:
+def perform(path: Path, item: str, action: str, *, at: datetime | None = None, by: str, note: str = "", unit: str | None = None,
+            officer: str | None = None, progress=None) -> dict:
     """``xlflow advance|assign|approve|reject|pause|resume|correct``: returns the item's view after."""
     out: dict = {}
 
@@ -224,13 +230,13 @@ def perform(path: Path, item: str, action: str, *, at: datetime | None = None, b
         out["at"] = at or _now()
         plan_action(b, c, item, action, at=out["at"], by=by, note=note, unit=unit, officer=officer)
 
-    commit(path, plan, items={str(item).strip()})
+    commit(path, plan, items={str(item).strip()}, progress=progress)
     return show(path, item, now=out["at"])
 
 
-def refresh(path: Path, now: datetime | None = None) -> int:
+def refresh(path: Path, now: datetime | None = None, progress=None) -> int:
     """``xlflow refresh``: rewrite every item's derived columns; returns how many."""
-    return len(commit(path, lambda b, c: plan_refresh(b, c, now or _now()), items=ALL).rows)
+    return len(commit(path, lambda b, c: plan_refresh(b, c, now or _now()), items=ALL, progress=progress).rows)
 
 
 # -- reading doors -------------------------------------------------------------------------

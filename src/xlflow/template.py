@@ -218,5 +218,10 @@ def init(path: Path, today: date | None = None, force: bool = False) -> Path:
         raise WorkbookError(f"{path.parent}: no such folder — create it first")
     wb = build(today or date.today())
     wb.properties.created = datetime(2026, 1, 1)  # fixed, so the same init makes the same content
+    from openpyxl.workbook.defined_name import DefinedName
+
+    from .ports.package import REGISTER_ID, new_register_id
+
+    wb.defined_names[REGISTER_ID] = DefinedName(REGISTER_ID, attr_text=f'"{new_register_id()}"', hidden=True)
     save_atomic(wb, path)  # keeps a backup of a replaced file
     return path

@@ -29,7 +29,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from pathlib import Path
 
 from .. import schema
@@ -578,6 +578,25 @@ class SheetEdit:
         return data[: m.start(1)] + range_text(r1, nc1, nr2, nc2).encode() + data[m.end(1):]
 
 
+# -- the register's identity -----------------------------------------------------------------------
+#: A hidden workbook name holding the register's id: what the checker remembers per register
+#: (two registers in one folder never silence each other), and what a witness names.
+REGISTER_ID = "xlflow_register_id"
+_ID = re.compile(r'<(?:\w+:)?definedName\b[^>]*name="' + REGISTER_ID + r'"[^>]*>&quot;([0-9a-f-]{8,64})&quot;<|'
+                 r'<(?:\w+:)?definedName\b[^>]*name="' + REGISTER_ID + r'"[^>]*>"([0-9a-f-]{8,64})"<')
+
+
+def new_register_id() -> str:
+    import uuid
+
+    return uuid.uuid4().hex
+
+
+def register_id_in(workbook_xml: str) -> str | None:
+    m = _ID.search(workbook_xml)
+    return (m.group(1) or m.group(2)) if m else None
+
+
 # -- the package -----------------------------------------------------------------------------------
 @dataclass
 class SheetRef:
@@ -868,6 +887,27 @@ class PackagePort:
         if wbx.encode("utf-8") != self.read(self.workbook_part):
             self.changed[self.workbook_part] = wbx.encode("utf-8")
 
+    def register_id(self) -> str | None:
+        """The register's id (a hidden workbook name), or None for a register that has none yet."""
+        return register_id_in(self.read(self.workbook_part).decode("utf-8"))
+
+    def ensure_register_id(self) -> str:
+        """The register's id, given to it now (in ``workbook.xml``) if it has none."""
+        found = self.register_id()
+        if found:
+            return found
+        rid = new_register_id()
+        wbx = self.read(self.workbook_part).decode("utf-8")
+        dn = re.search(r"<(\w+:)?workbook\b", wbx).group(1) or ""
+        el = f'<{dn}definedName name="{REGISTER_ID}" hidden="1">&quot;{rid}&quot;</{dn}definedName>'
+        if re.search(rf"</{dn}definedNames>", wbx):
+            wbx = re.sub(rf"<{dn}definedNames>", lambda m: m.group(0) + el, wbx, count=1)
+        else:
+            at = (re.search(rf"</{dn}externalReferences>", wbx) or re.search(rf"</{dn}sheets>", wbx)).end()
+            wbx = wbx[:at] + f"<{dn}definedNames>{el}</{dn}definedNames>" + wbx[at:]
+        self.changed[self.workbook_part] = wbx.encode("utf-8")
+        return rid
+
     def _copy_header_notes(self, model_part: str) -> bytes | None:
         """The notes of ``model_part``'s header row, copied into new comment and VML parts
         for a continuation sheet; returns the new sheet's relationships (None: no notes)."""
@@ -995,9 +1035,24 @@ def parse_table(data: bytes) -> Table:
     return Table(root.get("displayName") or root.get("name") or "", c1, r1 if header else r1 - 1, c2, r2, totals, calculated)
 
 
+def register_facts(path: Path) -> tuple[Table | None, str | None]:
+    """The Register sheet's Table and the register's id, read from the package without
+    reading any sheet (None where the file has none, or cannot tell)."""
+    try:
+        port = PackagePort(path)
+    except (WorkbookError, KeyError, ValueError, ET.ParseError, zipfile.BadZipFile, OSError):
+        return None, None
+    try:
+        rid = port.register_id()
+    except (KeyError, ValueError, UnicodeDecodeError):
+        rid = None
+    try:
+        table = port.table(schema.SHEETS["register"]) if schema.SHEETS["register"] in port.sheet_names() else None
+    except (WorkbookError, KeyError, ValueError, ET.ParseError):
+        table = None
+    return table, rid
+
+
 def register_table(path: Path) -> Table | None:
     """The Register sheet's Table, read from the package without reading any sheet."""
-    try:
-        return PackagePort(path).table(schema.SHEETS["register"])
-    except (WorkbookError, KeyError, ValueError, ET.ParseError, zipfile.BadZipFile):
-        return None
+    return register_facts(path)[0]
