@@ -136,8 +136,9 @@ def test_shipped_workbook_is_what_init_makes(tmp_path):
     assert REGISTER_ID in made["defined_names"] and REGISTER_ID not in snapshot(SHIPPED)["defined_names"]
     made["defined_names"] = [n for n in made["defined_names"] if n != REGISTER_ID]
     assert snapshot(SHIPPED) == made, (
-        "workbook/Coordination_Register.xlsx has drifted from the template — regenerate it with: "
-        f"xlflow init workbook/Coordination_Register.xlsx --force --today {fy - 543 - 1}-10-01"
+        "workbook/Coordination_Register.xlsx has drifted from the template — regenerate it (without a register id) with: "
+        f".venv/bin/python -c \"from datetime import date; from xlflow.template import init; "
+        f"init('workbook/Coordination_Register.xlsx', date({fy - 543 - 1}, 10, 1), force=True, with_id=False)\""
     )
 
 

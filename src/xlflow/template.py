@@ -205,9 +205,12 @@ def build(today: date, process: Process | None = None):
     return wb
 
 
-def init(path: Path, today: date | None = None, force: bool = False) -> Path:
+def init(path: Path, today: date | None = None, force: bool = False, with_id: bool = True) -> Path:
     """Write a new register at ``path``. An existing file is refused unless ``force``;
-    even then its old content is copied into the backups folder first."""
+    even then its old content is copied into the backups folder first.
+
+    ``with_id=False`` leaves the register without its id, as the shipped workbook is (every
+    office's copy of it gets an id of its own at its first write)."""
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise WorkbookError(f"{path.name}: the register must be an .xlsx file — give a name ending in .xlsx")
@@ -222,6 +225,7 @@ def init(path: Path, today: date | None = None, force: bool = False) -> Path:
 
     from .ports.package import REGISTER_ID, new_register_id
 
-    wb.defined_names[REGISTER_ID] = DefinedName(REGISTER_ID, attr_text=f'"{new_register_id()}"', hidden=True)
+    if with_id:
+        wb.defined_names[REGISTER_ID] = DefinedName(REGISTER_ID, attr_text=f'"{new_register_id()}"', hidden=True)
     save_atomic(wb, path)  # keeps a backup of a replaced file
     return path
