@@ -185,12 +185,7 @@ def decoration_problems(deco: d.Decoration, before: Path, after: Path) -> list[s
     with zipfile.ZipFile(after) as z:
         names = set(z.namelist())
     for where, text in deco.marks:
-        part = where if "/" in where else None
-        if part is None:
-            old, new = d.sheet_xml(before, where), d.sheet_xml(after, where)
-        else:
-            old = d.part_text(before, part)
-            new = d.part_text(after, part) if part in names else ""
+        old, new = d.mark_text(before, where) or "", d.mark_text(after, where) or ""
         if text not in old:  # the builder makes it (test_the_builders_…): a step before the snapshot lost it
             problems.append(f"{where}: lost {text[:120]!r} already in the steps before the snapshot")
             continue
@@ -350,8 +345,7 @@ def test_the_builders_make_registers_xlflow_reads_with_their_decoration(tmp_path
         r = xlflow("list", book, "--json", "--now", "2026-11-26T10:00")
         assert (r.exit_code, json.loads(r.stdout)) == (0, []), (name, r.output)
         for where, text in deco.marks:
-            xml = d.sheet_xml(book, where) if "/" not in where else d.part_text(book, where)
-            assert text in xml, (name, where, text[:80])
+            assert text in (d.mark_text(book, where) or ""), (name, where, text[:80])
         assert set(deco.parts) <= set(zipfile.ZipFile(book).namelist()), name
         assert book.read_bytes() == deco.make(tmp_path / name / "again" / NAME).read_bytes(), f"{name} is not deterministic"
 
@@ -381,6 +375,12 @@ def test_the_checks_catch_what_they_are_for(tmp_path):
     for expected in ("xl/orphan.bin: has no content type", "gone.xml, which is not in the package", "'Subject'", "rows must increase"):
         assert expected in found, found
     assert d.kept_problems(book, bad, set()) != []
+    # a rewritten Register sheet that lost its extLst (sparklines, data bar, x14 validation) or its drawing
+    stripped = d.Package(book.read_bytes())
+    stripped.edit(reg, lambda t: re.sub(r"<extLst>(?:(?!<extLst>).)*</extLst></worksheet>", "</worksheet>", t, flags=re.S))
+    stripped.edit(reg, lambda t: re.sub(r'<drawing r:id="[^"]+"/>', "", t))
+    lost = "\n".join(decoration_problems(DECORATIONS["everything"], book, stripped.save(tmp_path / "stripped.xlsx")))
+    assert "{05C60535-1F16-4fd2-B633-F4F36F0B64E0}" in lost and "'extLst': 1" in lost and "'drawing': 1" in lost, lost
 
 
 @pytest.mark.libreoffice
@@ -398,3 +398,53 @@ def test_libreoffice_opens_a_decorated_register_after_an_action(tmp_path, xlflow
     content = zipfile.ZipFile(ods).read("content.xml").decode("utf-8")
     assert f'table:name="{REG}"' in content and "1/2569" in content
     assert "table:data-pilot-table" in content and "calcext:sparkline-group" in content  # the pivot table and the sparklines came through
+
+
+# -- the other writes: the forms, and a Log that goes on in a new sheet ---------------------------------------
+def _form_parts(path: Path) -> set[str]:
+    from xlflow.schema import SHEETS
+
+    parts = dict((name, part) for name, _, _, part in d.Package(path.read_bytes()).sheets())
+    return {parts[SHEETS["form_design"]], parts[SHEETS["form_steps"]]}
+
+
+def test_forms_rewrite_only_the_form_sheets_and_keep_what_the_office_added_to_them(prepared, tmp_path, xlflow):
+    from xlflow.schema import SHEETS
+
+    book = prepared("everything", (REGISTER,), tmp_path / "book")
+    assert xlflow("forms", book).exit_code == 0
+    # the office types a signature line far below the design form, and the form is filled again
+    pkg = d.Package(book.read_bytes())
+    design = pkg.sheet_part(SHEETS["form_design"])
+    pkg.edit(design, lambda t: d.widen_dimension(d.put_cell(t, d.inline("B80", "ลงชื่อ ............ ผู้จัดทำ"))))
+    pkg.save(book)
+    before = snapshot(book, tmp_path)
+    r = xlflow("forms", book)
+    assert r.exit_code == 0, r.output
+    # the form sheets, the styles their cells use and the print names in the workbook may change; nothing else
+    allowed = _form_parts(before) | {"xl/styles.xml", register_parts(before)["workbook"]}
+    assert_kept(before, book, allowed)
+    assert structure_problems(book) == []
+    check_reads(book, xlflow)
+    cells = read_cells(book, SHEETS["form_design"])
+    assert cells["B80"].text == "ลงชื่อ ............ ผู้จัดทำ"
+    assert cells["A1"].text == SHEETS["form_design"]
+
+
+def test_a_log_that_goes_on_in_a_new_sheet_keeps_the_package_whole(prepared, tmp_path, xlflow, monkeypatch):
+    from xlflow import schema
+
+    monkeypatch.setattr(schema, "LOG_SHEET_ROWS", 2)
+    book = prepared("everything", (REGISTER, ASSIGN), tmp_path / "book")  # the Log's 2 rows are full
+    before = snapshot(book, tmp_path)
+    r = xlflow(*args(ADVANCE, book))
+    assert r.exit_code == 0, r.output
+    parts = register_parts(before)
+    wb = parts["workbook"]
+    allowed = may_change(before) | {wb, d.Package.rels_name(wb), d.CT, "docProps/app.xml"}
+    assert_kept(before, book, allowed, new_allowed=(r"xl/worksheets/sheet\d+\.xml", r"xl/worksheets/_rels/sheet\d+\.xml\.rels",
+                                                    r"xl/comments/comment\d+\.xml", r"xl/drawings/commentsDrawing\d+\.vml"))
+    assert structure_problems(book) == []
+    check_reads(book, xlflow)
+    names = [n for n, *_ in d.Package(book.read_bytes()).sheets()]
+    assert names[names.index(schema.SHEETS["log"]) + 1] == schema.log_sheet_name(2)

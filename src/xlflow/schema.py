@@ -315,7 +315,7 @@ def read_register(rows: list[list], sheet: str = SHEETS["register"], keep=None, 
         if r in totals:
             continue
         get = lambda f: row[hm[f]] if f in hm and hm[f] < len(row) else None  # noqa: E731
-        if below is not None and r > below and not _text(get("item")):
+        if below is not None and r > below and not _ITEM.match(_text(get("item"))):  # not a letter: the office's own line
             c = next(i for i, v in enumerate(row) if not (v is None or (isinstance(v, str) and not v.strip())))
             out.occupied[r] = f'{col_letter(c)}{r} "{_text(row[c])[:40]}"'
             continue
