@@ -50,6 +50,8 @@ from . import schema, service
 from .errors import IllegalAction, WorkbookError, XlflowError
 from .schema import SHEETS
 from .worktime import BKK, local
+from .apply import apply
+from .ports.xlwings import Sheet, XlwingsPort, to_excel
 
 TITLE = "xlflow"
 #: The sheets every action reads (Info and the forms are read only by Fill forms).
@@ -63,31 +65,7 @@ ALERT_FULL_ROWS = 20
 _CELL = re.compile(r"^\$?([A-Za-z]{1,3})?\$?(\d+)?$")
 
 
-class _Formula(str):
-    """A string written as a formula; every other string is written as text."""
-
-
 # -- what was read ---------------------------------------------------------------------------
-@dataclass
-class Sheet:
-    """One sheet as read: the xlwings sheet and its values from A1 (rows of the used range)."""
-
-    xl: object
-    name: str
-    values: list[list]
-
-    def cell(self, r: int, c: int):
-        """The value read at 1-based row ``r``, 0-based column ``c`` (``None`` outside)."""
-        if 1 <= r <= len(self.values):
-            row = self.values[r - 1]
-            if 0 <= c < len(row):
-                return row[c]
-        return None
-
-    def blank(self, r: int) -> bool:
-        return r > len(self.values) or _blank_row(self.values[r - 1])
-
-
 @dataclass
 class Session:
     """One click: the workbook, what was read from it, the parsed book, who and when."""
@@ -100,6 +78,7 @@ class Session:
     refused: list[str] = field(default_factory=list)
     logs: list[Sheet] = field(default_factory=list)  # the Log sheets read, oldest first (the last one is the newest)
     selection: list[int] | None = None  # the selected Register rows, once read
+    writes: int = 0  # .value writes of this click
 
     @property
     def register(self) -> Sheet:
@@ -161,7 +140,7 @@ def refresh(at: datetime | None = None) -> None:
     def run(s: Session) -> None:
         change = service.Change()
         service.plan_refresh(s.book, change, s.at)
-        _write(s, change, fill=True)
+        _write(s, change)
         s.refused.extend(str(p) for p in s.book.problems)
 
     _click(run, at, log="all")
@@ -222,7 +201,7 @@ def _put_form(xl, ws) -> None:
         sh = xl.sheets.add(ws.title, after=xl.sheets[len(xl.sheets) - 1])
     sh.clear()  # the old form: contents, formats and merged cells
     nrows, ncols = ws.max_row, ws.max_column
-    grid = [[_plain(_xl(c.value)) for c in row] for row in ws.iter_rows(min_row=1, max_row=nrows, max_col=ncols)]
+    grid = [[to_excel(c.value) for c in row] for row in ws.iter_rows(min_row=1, max_row=nrows, max_col=ncols)]
     whole = sh.range((1, 1), (nrows, ncols))
     whole.value = grid
     whole.wrap_text = True
@@ -536,29 +515,13 @@ def _register(s: Session) -> None:
             service.plan_register(s.book, change, at=s.at, by=s.by, received_at=received, row=r, **letter)
         except (XlflowError, ValueError) as e:  # ValueError: Letter's own check (urgency, secrecy)
             s.refused.append(f"row {r}: {worded(e)}")
-    _write(s, change)
-    if change.rows:
-        _grow_table(s, max(change.rows))
+    _write(s, change, table=True)
 
 
 def _blank_typed(reg: Sheet, r: int, hm: dict[str, int]) -> bool:
     """A row with nothing typed in the clerk's columns (the workflow columns may hold a formula)."""
     typed = [hm[c.field] for c in schema.REGISTER_COLUMNS if not c.derived and c.field in hm]
     return all(_text(reg.cell(r, c)) == "" for c in typed)
-
-
-def _grow_table(s: Session, last_row: int) -> None:
-    """Grow the Register's Excel Table when a letter was typed below its last row."""
-    try:
-        table = s.register.xl.tables[schema.TABLE_NAME]
-        address = table.range.address
-    except Exception:  # no such table (a plain sheet): nothing to grow
-        return
-    first, _, end = address.replace("$", "").partition(":")
-    m1, m2 = _CELL.match(first), _CELL.match(end or first)
-    if not (m1 and m2 and m2.group(2)) or int(m2.group(2)) >= last_row:
-        return
-    table.resize(s.register.xl.range(f"{first}:{m2.group(1)}{last_row}"))
 
 
 # -- act on selected items ---------------------------------------------------------------------
@@ -579,7 +542,7 @@ def _item_action(action: str, from_cell: str | None = None, note_from: str | Non
         item_of_row = {r: it for it, r in s.book.register_rows.items()}
         problems = _problems_by_row(s)
         change = service.Change()
-        acted_on = [r for r in rows if r in item_of_row or r in problems or not reg.blank(r)]
+        acted_on = [r for r in rows if r in item_of_row or r in problems or not _blank_row(reg.values[r - 1] if r <= len(reg.values) else [])]
         if not acted_on:
             raise IllegalAction(f'the selected row is empty — select a cell in the row of the letter in the sheet "{SHEETS["register"]}" and click again')
         for r in acted_on:
@@ -610,152 +573,21 @@ def _item_action(action: str, from_cell: str | None = None, note_from: str | Non
 
 
 # -- writing ------------------------------------------------------------------------------------
-def _write(s: Session, change: service.Change, fill: bool = False) -> None:
-    """Write a :class:`~xlflow.service.Change` the way :func:`xlflow.service.write_change` does.
-
-    The Log first (append-only, the truth), then the Register (derived from it; a Refresh
-    rewrites it if Excel stopped between the two writes).
-    """
+def _write(s: Session, change: service.Change, table: bool = False) -> None:
+    """Write a :class:`~xlflow.service.Change` through the one applier (:func:`xlflow.apply.apply`),
+    as the command line does: the Log first (append-only, the truth), then the Register
+    (derived from it; a Refresh rewrites it if Excel stopped between the two writes).
+    ``table``: the click may add rows below the Register's Table, which then grows."""
+    if not change.log and not change.rows:
+        return
     if change.log:
-        damaged = [p for p in s.book.problems if schema.log_sheet_number(getattr(p, "sheet", None) or "") is not None]
-        if damaged:  # as the command line: new rows appended to an unreadable Log would be numbered and chained wrongly
-            raise WorkbookError(f"{damaged[0]} (nothing was written: xlflow adds to the Log only when every row of it can be read)")
-        _append_log(s, change.log)
-    if change.rows:
-        reg = s.register
-        hm = s.register_header()
-        cells = {}
-        for r, values in change.rows.items():
-            row = {hm[f]: _xl(v) for f, v in values.items() if f in hm}
-            if "status" in hm:
-                row[hm["status"]] = _Formula(bk.status_formula(r, hm))
-            cells[r] = row
-        status = hm.get("status")
-
-        def keep(r: int, c: int):
-            if c == status:
-                return _Formula(bk.status_formula(r, hm)) if not reg.blank(r) else None
-            return _xl(reg.cell(r, c))
-
-        write_blocks(reg.xl, cells, reg, fillable=set(hm.values()), fill_rows=fill, keep=keep)
-
-
-def _append_log(s: Session, entries: list) -> None:
-    """Chained rows below the last Log row; a full sheet goes on in a copy of itself, emptied
-    (so the new sheet has the same header, widths, formats and colour)."""
-    prev = ""
-    for sheet in reversed(s.logs):  # the chain runs on from the last row written, on whichever sheet
-        last = _last_filled(sheet)
-        if last > 1:
-            h = schema.header_map(sheet.name, sheet.values[0], schema.LOG_COLUMNS)
-            prev = _text(sheet.cell(last, h["hash"]))
-            break
-    log = s.logs[-1]
-    last = _last_filled(log)
-    while entries:
-        room = schema.LOG_SHEET_ROWS - (last - 1)
-        if room <= 0:
-            log, last, room = _continue_log(s, log), 1, schema.LOG_SHEET_ROWS
-        lhm = schema.header_map(log.name, log.values[0], schema.LOG_COLUMNS)
-        cells: dict[int, dict[int, object]] = {}
-        for i, e in enumerate(entries[:room]):
-            e = e.chained(prev)
-            prev = e.hash
-            vals = {"seq": e.seq, "item": e.item, "substep": e.substep, "action": e.action, "at": e.at, "by": e.by, "note": e.note, "data": e.data_json(), "hash": e.hash}
-            cells[last + 1 + i] = {lhm[f]: _xl(v) for f, v in vals.items()}
-        write_blocks(log.xl, cells, log, fillable=set(lhm.values()))
-        last += len(cells)
-        entries = entries[room:]
-
-
-def _last_filled(sheet: Sheet) -> int:
-    last = len(sheet.values)
-    while last > 1 and sheet.blank(last):
-        last -= 1
-    return last
-
-
-def _continue_log(s: Session, full: Sheet) -> Sheet:
-    """The next Log sheet: a copy of the full one placed after it, its rows below the header emptied."""
-    name = schema.log_sheet_name(schema.log_sheet_number(full.name) + 1)
-    new = full.xl.copy(after=full.xl, name=name)
-    height = max(len(full.values), 2)
-    width = max(len(full.values[0]), 1)
-    new.range((2, 1), (height, width)).clear_contents()
-    sheet = Sheet(new, name, [list(full.values[0])])
-    s.logs.append(sheet)
-    return sheet
-
-
-def write_blocks(
-    sheet,
-    cells: dict[int, dict[int, object]],
-    read: Sheet,
-    fillable: set[int],
-    fill_rows: bool = False,
-    keep: Callable[[int, int], object] | None = None,
-) -> int:
-    """Write ``cells`` (row → 0-based column → value) with as few ``.value`` writes as possible.
-
-    Adjacent rows make one block; ``fill_rows`` makes all rows one block, the rows between
-    rewritten with what was read. Within a block, columns the block does not change are
-    rewritten with what was read when they are xlflow's own columns (``fillable``), so the
-    block stays one rectangle; an office's own column in between (which may hold a formula)
-    splits it. Returns the number of writes.
-    """
-    if not cells:
-        return 0
-    keep = keep or (lambda r, c: _xl(read.cell(r, c)))
-    rows = sorted(cells)
-    runs: list[list[int]] = []
-    if fill_rows:
-        runs = [rows]
-    else:
-        for r in rows:
-            if runs and r == runs[-1][-1] + 1:
-                runs[-1].append(r)
-            else:
-                runs.append([r])
-    writes = 0
-    for run in runs:
-        r0, r1 = run[0], run[-1]
-        cols = sorted({c for r in run for c in cells[r]})
-        segments: list[list[int]] = [[cols[0], cols[0]]]
-        for c in cols[1:]:
-            if all(g in fillable for g in range(segments[-1][1] + 1, c)):
-                segments[-1][1] = c
-            else:
-                segments.append([c, c])
-        for c0, c1 in segments:
-            block = []
-            for r in range(r0, r1 + 1):
-                mine = cells.get(r, {})
-                block.append([_plain(mine[c]) if c in mine else _plain(keep(r, c)) for c in range(c0, c1 + 1)])
-            sheet.range((r0, c0 + 1), (r1, c1 + 1)).value = block
-            writes += 1
-    return writes
-
-
-def _xl(v):
-    """A value as Excel must receive it so that it stays what it is.
-
-    Excel reads a string written into a cell as if it were typed: ``1/2569`` would become a
-    date, ``1.2`` a number, ``=…`` a formula. A leading apostrophe keeps it text (Excel does
-    not show it or return it); formulas are :class:`_Formula` and written as they are.
-    """
-    if v is None or (isinstance(v, str) and v == ""):
-        return None
-    if isinstance(v, _Formula):
-        return v
-    if isinstance(v, str):
-        return "'" + v
-    if isinstance(v, datetime):
-        return v.replace(tzinfo=None)
-    return v
-
-
-def _plain(v):
-    return str(v) if isinstance(v, _Formula) else v
+        service.refuse_unsafe_log(s.book)
+    port = XlwingsPort(s.xl, {sh.name: sh for sh in [s.register, *s.logs]})
+    where = service.where_of(s.book)
+    if table:
+        where.table = port.table(SHEETS["register"])
+    apply(port, where, change.log, change.rows)
+    s.writes += port.writes
 
 
 def _text(v) -> str:
