@@ -17,8 +17,9 @@ comes back from ``book.json()["actions"]``: ``setValues`` with ``sheet_position`
 ``start_row``/``start_column`` (0-based) and ``values``; ``alert`` with its text in ``args``.
 
 Building registers: :func:`template_rows` (``template.build``'s values), :class:`Register`
-(apply the service planners to those values, the way ``service.write_change`` writes a
-file) and :meth:`Register.add_filler` (many registered letters at once, for the call counts).
+(the service planners applied to those values through the one applier and the memory port,
+as every door writes) and :meth:`Register.add_filler` (many registered letters at once, for
+the call counts).
 
 The remote engine needs an xlwings PRO key; ``XLWINGS_LICENSE_KEY=noncommercial`` is the
 free noncommercial one. It is a test and benchmark fixture only: the product calls Excel
@@ -205,30 +206,24 @@ class Register:
         self.register[row - 1][hm[field]] = value
 
     def apply(self, change: service.Change) -> None:
-        """The cells of ``change`` into the values (Register fields, chained Log rows)."""
-        hm = self.header()
-        width = len(self.register[0])
-        for r, values in change.rows.items():
-            while len(self.register) < r:
-                self.register.append([None] * width)
-            for f, v in values.items():
-                if f in hm:
-                    self.register[r - 1][hm[f]] = v
-        if change.log:
-            lhm = schema.header_map(SHEETS["log"], self.log[0], schema.LOG_COLUMNS)
-            last = len(self.log)
-            while last > 1 and all(v in (None, "") for v in self.log[last - 1]):
-                last -= 1
-            del self.log[last:]
-            prev = self.log[last - 1][lhm["hash"]] if last > 1 else ""
-            for e in change.log:
-                e = e.chained(prev or "")
-                prev = e.hash
-                row = [None] * len(self.log[0])
-                for f, v in {"seq": e.seq, "item": e.item, "substep": e.substep, "action": e.action, "at": e.at,
-                             "by": e.by, "note": e.note, "data": e.data_json(), "hash": e.hash}.items():
-                    row[lhm[f]] = v
-                self.log.append(row)
+        """The cells of ``change`` into the values, through the one applier and the memory port
+        (the same rules as the file and Excel: the chain, the Status formula, the Table)."""
+        from xlflow.apply import apply
+        from xlflow.ports.memory import MemoryPort
+
+        from unittest import mock
+
+        b = self.book()
+        port = MemoryPort.from_rows(self.rows)
+        # This fixture keeps the Log as one list and splits it into sheets of the size a test
+        # asks for only when it makes a payload (sheets()), so the applier's own rollover is
+        # not wanted here; every other rule is the applier's.
+        with mock.patch.object(schema, "LOG_SHEET_ROWS", 10**9):
+            apply(port, service.where_of(b), change.log, change.rows)
+        values = port.rows()
+        for name, rows in values.items():
+            width = max((len(r) for r in self.rows.get(name, rows[:1]) or [[]]), default=0)
+            self.rows[name] = [r + [None] * (width - len(r)) for r in rows] if width else rows
 
     def add_filler(self, n: int, at: datetime, by: str = "somchai") -> None:
         """``n`` more letters, registered at ``at`` (numbers from 1 of ``at``'s year), in one go.
