@@ -12,6 +12,8 @@ only, set by ``monkeypatch`` -- the product's own path (VBA RunPython) needs no 
 
 from __future__ import annotations
 
+import re
+
 import importlib.util
 from datetime import datetime
 from pathlib import Path
@@ -169,6 +171,42 @@ def test_register_letter_with_a_bad_date_names_the_cell(excel):
     [msg] = alerts(book)
     assert msg.startswith(f'row {r}: {SHEETS["register"]}!D{r}: "31/02/2569" is not a date')
     assert written(book, LOG) == {}
+
+
+def test_register_letter_without_a_subject_says_to_type_it_into_the_row(excel):
+    reg, rows = ribbon_register(6)
+    r = rows["register_letter"]
+    reg.set(r, "subject", None)
+    reg.set(r, "sender", "ILO")  # typed, but no เรื่อง
+    book = click(excel, reg, "register_letter", r)
+    assert alerts(book) == [f"row {r}: a letter needs its subject (เรื่อง) — type เรื่อง into the row, then click again"]
+    assert written(book, LOG) == {}
+
+
+#: What a clerk in Excel must never be told to do: a command-line option or command.
+CLI_WORDS = re.compile(r"(^|\s)--?[a-z]|\bxlflow (init|list|show|refresh|verify|register|advance|assign|forms|check|evaluate)\b")
+
+
+@pytest.mark.parametrize("message", [
+    f'{SHEETS["register"]}!1: the column(s) "เรื่อง" (Subject) are missing from the header row — restore them (xlflow init makes a fresh sheet to copy them from)',
+    f'{SHEETS["register"]}: the sheet is empty — its header row is missing (xlflow init makes a fresh register)',
+    f'the sheet "{SHEETS["log"]}" is missing — rename the sheet back to "{SHEETS["log"]}", or copy it from a fresh register made by xlflow init',
+    f'{SHEETS["register"]}!O4 (item 3/2569): the Register shows … — restore the workbook from .xlflow-backups, or run xlflow refresh if only the Register was edited',
+])
+def test_the_ribbon_words_the_library_s_command_line_remedies_for_a_clerk(message):
+    assert CLI_WORDS.search(message)  # the library's words (the command line shows them as they are)
+    assert not CLI_WORDS.search(macros.alert_text([message]))
+
+
+def test_no_refusal_a_click_shows_names_a_command_line_option_or_command(excel, ready):
+    reg, rows = ready
+    shown = []
+    for button in ("register_letter", "advance", "assign_unit", "assign_officer", "approve", "send_back", "pause", "resume", "undo"):
+        for row in (rows["register_letter"] + 3, rows["advance"], 1):
+            book = click(excel, reg, button, row)
+            shown += alerts(book)
+    assert shown  # the refusals were made
+    assert [m for m in shown if CLI_WORDS.search(m)] == []
 
 
 # -- actions on the selected row ------------------------------------------------------------
