@@ -1052,6 +1052,9 @@ def _register_table(pkg: Package) -> str:
     return next(resolve(part, r["Target"]) for r in pkg.rels(part) if r["Type"] == REL["table"])
 
 
+#: The Register's last column and the one after it (the office's own 26th column), from the schema.
+LAST = col_letters(len(schema.REGISTER_COLUMNS))
+NEXT = col_letters(len(schema.REGISTER_COLUMNS) + 1)
 TOTAL_LABEL = "รวม"
 TOTAL_FORMULA = "SUBTOTAL(109,Register[ส่งกลับ (ครั้ง)])"
 
@@ -1060,7 +1063,7 @@ def add_total_row(pkg: Package) -> None:
     table = _register_table(pkg)
 
     def edit(t: str) -> str:
-        t = re.sub(r'(<table\b[^>]*?)\bref="A1:X2"', r'\1ref="A1:X3" totalsRowCount="1"', t, count=1)
+        t = re.sub(rf'(<table\b[^>]*?)\bref="A1:{LAST}2"', rf'\1ref="A1:{LAST}3" totalsRowCount="1"', t, count=1)
         t = re.sub(r'(<tableColumn id="1" name="[^"]*")', rf'\1 totalsRowLabel="{TOTAL_LABEL}"', t, count=1)
         return re.sub(r'(<tableColumn id="21" name="[^"]*")\s*/>', r'\1 totalsRowFunction="sum"/>', t, count=1)
 
@@ -1079,17 +1082,19 @@ def add_calculated_column(pkg: Package) -> None:
     formula = escape(CALC_FORMULA, {'"': "&quot;"})
 
     def edit(t: str) -> str:
-        t = t.replace('ref="A1:X2"', 'ref="A1:Y2"')
-        t = t.replace('<tableColumns count="24">', '<tableColumns count="25">')
-        return t.replace("</tableColumns>", f'<tableColumn id="25" name="{CALC_HEADER}"><calculatedColumnFormula>{formula}</calculatedColumnFormula></tableColumn></tableColumns>')
+        n = len(schema.REGISTER_COLUMNS)
+        t = t.replace(f'ref="A1:{LAST}2"', f'ref="A1:{NEXT}2"')
+        t = t.replace(f'<tableColumns count="{n}">', f'<tableColumns count="{n + 1}">')
+        return t.replace("</tableColumns>", f'<tableColumn id="{n + 1}" name="{CALC_HEADER}"><calculatedColumnFormula>{formula}</calculatedColumnFormula></tableColumn></tableColumns>')
 
     pkg.edit(table, edit)
-    assert 'ref="A1:Y2"' in pkg.text(table) and 'count="25"' in pkg.text(table)
+    assert f'ref="A1:{NEXT}2"' in pkg.text(table) and f'count="{len(schema.REGISTER_COLUMNS) + 1}"' in pkg.text(table)
 
     def sheet_edit(t: str) -> str:
-        t = put_cell(t, f'<c r="Y1" s="4" t="inlineStr"><is><t>{CALC_HEADER}</t></is></c>')
-        t = put_cell(t, f'<c r="Y2" t="str"><f>{escape(CALC_FORMULA)}</f><v></v></c>')
-        return t.replace("</cols>", '<col min="25" max="25" width="12" customWidth="1" style="1"/></cols>')
+        t = put_cell(t, f'<c r="{NEXT}1" s="4" t="inlineStr"><is><t>{CALC_HEADER}</t></is></c>')
+        t = put_cell(t, f'<c r="{NEXT}2" t="str"><f>{escape(CALC_FORMULA)}</f><v></v></c>')
+        n = len(schema.REGISTER_COLUMNS) + 1
+        return t.replace("</cols>", f'<col min="{n}" max="{n}" width="12" customWidth="1" style="1"/></cols>')
 
     pkg.edit(pkg.sheet_part(REG), sheet_edit)
 
@@ -1270,7 +1275,7 @@ _MARKS = {
     "pivot_slicer": ((PIVOT_SHEET, "x14:slicerList"), ("xl/slicers/slicer1.xml", SLICER_CACHE)),
     "external_link": ((EXTERNAL_SHEET, f"<f>{escape(EXTERNAL_FORMULA)}</f><v>250000</v>"), ("xl/externalLinks/externalLink1.xml", "<v>250000</v>")),
     "total_row": ((REG, f"<f>{TOTAL_FORMULA}</f>"), ("xl/tables/table1.xml", 'totalsRowCount="1"')),
-    "calculated_column": ((REG, f'<c r="Y1" s="4" t="inlineStr"><is><t>{CALC_HEADER}</t></is></c>'), ("xl/tables/table1.xml", "<calculatedColumnFormula>")),
+    "calculated_column": ((REG, f'<c r="{NEXT}1" s="4" t="inlineStr"><is><t>{CALC_HEADER}</t></is></c>'), ("xl/tables/table1.xml", "<calculatedColumnFormula>")),
     "signature_line": ((REG, SIGNATURE_ROW),),
     "libreoffice_saved": (("docProps/app.xml", "LibreOffice"),),
 }

@@ -146,7 +146,7 @@ def test_register_letter_below_the_table_grows_the_table(excel, ready):
     r = rows["register_letter"]
     book = click(excel, reg, "register_letter", r, table_last_row=r - 1)
     [resize] = [a for a in book.json()["actions"] if a["func"] == "resizeTable"]
-    assert resize["args"] == [0, f"$A$1:$X${r}"]
+    assert resize["args"] == [0, f"$A$1:${schema.col_letter(len(schema.REGISTER_COLUMNS) - 1)}${r}"]
 
 
 def test_register_letter_on_a_registered_row_is_refused_and_writes_nothing(excel, ready):

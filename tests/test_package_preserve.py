@@ -297,8 +297,8 @@ def test_a_total_row_moves_down_below_the_new_letter_and_is_never_a_letter(tmp_p
     assert cells["U4"].formula == d.TOTAL_FORMULA, "the total row moved down one, its SUBTOTAL with it"
     assert "U3" not in cells or cells["U3"].formula != d.TOTAL_FORMULA
     table = table_xml(book)
-    assert re.search(r'<table\b[^>]*\bref="A1:X4"', table) and 'totalsRowCount="1"' in table
-    assert re.search(r'<autoFilter ref="A1:X3"', table)
+    assert re.search(rf'<table\b[^>]*\bref="A1:{d.LAST}4"', table) and 'totalsRowCount="1"' in table
+    assert re.search(rf'<autoFilter ref="A1:{d.LAST}3"', table)
     assert f'totalsRowLabel="{d.TOTAL_LABEL}"' in table and 'totalsRowFunction="sum"' in table
     check_kept(before, book)
     assert structure_problems(book) == []
@@ -316,12 +316,12 @@ def test_a_calculated_column_the_office_added_is_filled_into_the_new_row(tmp_pat
     book = d.make_calculated_column(tmp_path / NAME)
     before, after = register_two(book, tmp_path, xlflow)
     cells = read_cells(after, REG)
-    assert cells["Y1"].text == d.CALC_HEADER
+    assert cells[f"{d.NEXT}1"].text == d.CALC_HEADER
     assert column_a(after, (2, 3, 4)) == ["1/2569", "2/2569", None]
-    assert cells["Y2"].formula, "the calculated column keeps its formula in the first letter's row"
-    assert "Y3" in cells and cells["Y3"].formula is not None, "the new row's cell of the calculated column has a formula"
+    assert cells[f"{d.NEXT}2"].formula, "the calculated column keeps its formula in the first letter's row"
+    assert f"{d.NEXT}3" in cells and cells[f"{d.NEXT}3"].formula is not None, "the new row's cell of the calculated column has a formula"
     table = table_xml(after)
-    assert re.search(r'<table\b[^>]*\bref="A1:Y3"', table) and "<calculatedColumnFormula>" in table
+    assert re.search(rf'<table\b[^>]*\bref="A1:{d.NEXT}3"', table) and "<calculatedColumnFormula>" in table
     assert listed(after, xlflow) == ["1/2569", "2/2569"]
 
 
@@ -331,7 +331,7 @@ def test_a_signature_line_below_the_table_stays_where_it_was_typed(tmp_path, xlf
     assert column_a(after, range(2, 7)) == ["1/2569", "2/2569", d.SIGNATURE, None, None], \
         "letter 1 fills the Table's empty row, letter 2 the row directly below the Table; the signature line stays on row 4"
     assert d.SIGNATURE_ROW in d.sheet_xml(after, REG), "the signature line is unchanged, byte for byte"
-    assert re.search(r'<table\b[^>]*\bref="A1:X3"', table_xml(after))
+    assert re.search(rf'<table\b[^>]*\bref="A1:{d.LAST}3"', table_xml(after))
     assert listed(after, xlflow) == ["1/2569", "2/2569"]
 
 

@@ -54,8 +54,9 @@ def test_init_writes_every_sheet_in_order(register_book):
 def test_register_is_an_excel_table_with_autofilter_and_frozen_header(register_book):
     ws = openpyxl.load_workbook(register_book)[REG]
     table = ws.tables[TABLE_NAME]
-    assert table.ref == "A1:X2"
-    assert table.autoFilter is not None and table.autoFilter.ref == "A1:X2"
+    last = chr(ord("A") + len(REGISTER_COLUMNS) - 1)
+    assert table.ref == f"A1:{last}2"
+    assert table.autoFilter is not None and table.autoFilter.ref == f"A1:{last}2"
     assert [c.value for c in ws[1]] == [c.th for c in REGISTER_COLUMNS]
     assert ws.freeze_panes == "B2"  # the header row and the registration number stay in view
 
@@ -75,8 +76,8 @@ def test_register_has_validation_lists_for_urgency_secrecy_status_and_officer(re
 def test_register_has_conditional_formatting_for_due_soon_and_overdue(register_book):
     ws = openpyxl.load_workbook(register_book)[REG]
     rules = {tuple(r.formula): str(cf.sqref) for cf in ws.conditional_formatting for r in cf.rules}
-    assert rules[('$T2="เกินกำหนด"',)] == "A2:X1048576"
-    assert rules[('$T2="ใกล้ครบกำหนด"',)] == "A2:X1048576"
+    assert rules[('$T2="เกินกำหนด"',)] == f"A2:{chr(ord('A') + len(REGISTER_COLUMNS) - 1)}1048576"
+    assert rules[('$T2="ใกล้ครบกำหนด"',)] == f"A2:{chr(ord('A') + len(REGISTER_COLUMNS) - 1)}1048576"
     overdue = next(r for cf in ws.conditional_formatting for r in cf.rules if r.formula == ['$T2="เกินกำหนด"'])
     assert overdue.dxf.fill.bgColor.rgb.endswith("F8CBAD")
 

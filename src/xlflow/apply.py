@@ -90,6 +90,8 @@ class Where:
     last_hash: str = ""
     table: Table | None = None
     occupied: dict[int, str] = field(default_factory=dict)  # Register rows below the whole Table with something in them: row → 'A57 "ลงชื่อ…"'
+    rows_of: dict[str, int] = field(default_factory=dict)  # item → its Register row (as read)
+    log_index: dict[str, object] = field(default_factory=dict)  # item → its แถวในบันทึก cell as read
 
 
 def check_log_order(log: list[LogEntry], where) -> None:
@@ -148,7 +150,20 @@ def apply(port: Port, where: Where, log: list[LogEntry], rows: dict[int, dict[st
                 )
     # the Log: the chain runs on from the last row written, a full sheet goes on in a new one
     if log:
-        _append_log(port, where, log)
+        placed = _append_log(port, where, log)
+        if "log_rows" in hm:  # each letter's Register row says where its new Log rows are
+            rows = {r: dict(v) for r, v in rows.items()}
+            for item, positions in placed.items():
+                r = next((r for r, v in rows.items() if v.get("item") == item), where.rows_of.get(item))
+                if r is None or r not in rows or "log_rows" in rows[r]:
+                    continue
+                before = schema.parse_log_rows(where.log_index.get(item))
+                if rows[r].get("item") == item:  # registered in this change
+                    rows[r]["log_rows"] = schema.log_rows_text(positions)
+                elif before:
+                    rows[r]["log_rows"] = schema.log_rows_text([*before, *positions])
+                elif where.log_index.get(item) not in (None, ""):
+                    rows[r]["log_rows"] = None  # not what xlflow wrote: cleared (a refresh writes it anew)
     if rows:
         kinds = {c.field: c.kind for c in schema.REGISTER_COLUMNS}
         cells: dict[int, dict[int, object]] = {}
@@ -167,13 +182,14 @@ def apply(port: Port, where: Where, log: list[LogEntry], rows: dict[int, dict[st
         port.write(reg, cells, formats)
 
 
-def _append_log(port: Port, where: Where, log: list[LogEntry]) -> None:
+def _append_log(port: Port, where: Where, log: list[LogEntry]) -> dict[str, list[tuple[int, int]]]:
     names = list(where.log_headers)
     sheet = names[-1]
     last = where.log_last_row[sheet]
     prev = where.last_hash
     first_hm = schema.header_map(names[0], where.log_headers[names[0]], schema.LOG_COLUMNS)
     entries = list(log)
+    placed: dict[str, list[tuple[int, int]]] = {}
     while entries:
         room = schema.LOG_SHEET_ROWS - (last - 1)
         if room <= 0:
@@ -188,15 +204,18 @@ def _append_log(port: Port, where: Where, log: list[LogEntry]) -> None:
             sheet, last, room = new, 1, schema.LOG_SHEET_ROWS
         hm = schema.header_map(sheet, where.log_headers[sheet], schema.LOG_COLUMNS) if sheet != names[0] else first_hm
         cells = {}
+        number = schema.log_sheet_number(sheet)
         for i, e in enumerate(entries[:room]):
             e = e.chained(prev)
             prev = e.hash
             cells[last + 1 + i] = log_cells(e, hm)
+            placed.setdefault(e.item, []).append((number, last + 1 + i))
         port.write(sheet, cells, {hm["at"]: LOG_AT_FORMAT})
         last += len(cells)
         where.log_last_row[sheet] = last
         entries = entries[room:]
     where.last_hash = prev
+    return placed
 
 
 def is_date_value(v) -> bool:

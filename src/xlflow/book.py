@@ -65,6 +65,7 @@ class Book:
     occupied: dict[int, str] = field(default_factory=dict)  # rows below the Table that are not letters (a signature line)
     headers: dict[str, list] = field(default_factory=dict)  # the header row of the Register and of each Log sheet read
     register_id: str | None = None  # the register's identity (a hidden workbook name): what the checker's memory is keyed by
+    log_index: dict[str, object] = field(default_factory=dict)  # item → its แถวในบันทึก cell as read (see schema.log_rows_text)
 
     def current_states(self) -> tuple[dict[str, ItemState], list[tuple[str, str]], set[str]]:
         """Open items' states, the items whose Log cannot be replayed (with why), the items done.
@@ -231,7 +232,7 @@ def _require(rows: dict[str, list[list]], code: str, path) -> list[list]:
     return rows[name]
 
 
-def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "", table=None) -> Book:
+def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "", table=None, partial: bool = False) -> Book:
     """A :class:`Book` from sheet values. Process and Calendar errors are raised (all listed);
     a Register row that cannot be read is kept as a problem and the rest still work.
 
@@ -259,12 +260,12 @@ def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "
     letters = {l.item: l for l in reg.records}
     problems: list[XlflowError] = [*reg.problems, *log.problems, *people.problems]
     known = set(letters) | set(reg.skipped)
-    for i, e in enumerate(log.records):
+    for i, e in enumerate(log.records if not partial else ()):  # partial: only some Register rows were read
         if e.item not in known and e.action == "register":
             problems.append(WorkbookError(f"{_sheet_at(parts, i)} row {log.row_of.get(e.seq)}: item {e.item} is in the Log but not in the Register — restore its Register row from a backup"))
             known.add(e.item)
     return Book(path, process, cal, holidays, people.records, letters, log.records, reg.row_of, log.row_of, problems, info, sha256,
-                dict(reg.skipped), reg.last_row, parts, table=table, occupied=dict(reg.occupied), headers=headers)
+                dict(reg.skipped), reg.last_row, parts, table=table, occupied=dict(reg.occupied), headers=headers, log_index=dict(reg.index))
 
 
 def _process_calendar(rows: dict, path) -> tuple[Process, WorkCalendar, list]:
@@ -634,16 +635,22 @@ def keep_backup(path: Path) -> Path:
     nothing (the old file is renamed over next, and the link keeps it); where the file
     system has none, a copy.
     """
+    from .sharing import call_retrying_sharing
     from .worktime import BKK
 
     bdir = backup_dir(path)
     bdir.mkdir(exist_ok=True)
     stamp = datetime.now(BKK).strftime("%Y%m%d-%H%M%S-%f")
     dest = bdir / f"{path.stem}.{stamp}{path.suffix}"
-    try:
-        os.link(path, dest)
-    except OSError:
-        shutil.copy2(path, dest)
+
+    def link_or_copy() -> None:
+        try:
+            os.link(path, dest)
+        except OSError:
+            shutil.copy2(path, dest)
+
+    # A scanner or sync client holding the file makes both fail on Windows for a moment.
+    call_retrying_sharing(link_or_copy)
     olds = sorted(bdir.glob(f"{path.stem}.*{path.suffix}"))
     for old in olds[:-BACKUPS]:
         with contextlib.suppress(OSError):
@@ -656,20 +663,29 @@ def save_atomic(wb, path: Path) -> None:
 
     Temporary file beside the workbook, fsync, a copy of the old file into the rolling
     backups, rename over, fsync the folder. A full disk leaves the old file untouched.
+    On Windows, a register held for a moment by another program (an antivirus scan, the
+    indexer, a sync client; Excel itself is refused earlier by its lock file) makes the
+    backup and the rename fail with a sharing violation: they are retried for about two
+    seconds (:mod:`xlflow.sharing`), then refused as in use, with nothing changed.
     """
+    from .sharing import IN_USE, call_retrying_sharing, is_sharing_violation
+
     path = Path(path)
     tmp = path.with_name(f".~xlflow-tmp-{os.getpid()}-{path.name}")
     _remove_leftover_temps(path, tmp)
+    held = False  # True while touching the existing file, where a sharing violation means "in use"
     try:
         _fault("before-save")
         wb.save(tmp)
         _fault("after-temp-written")
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        held = True
         if path.exists():
             keep_backup(path)
         _fault("before-rename")
-        os.replace(tmp, path)
+        call_retrying_sharing(os.replace, tmp, path)
+        held = False
         _fault("after-rename")
         with contextlib.suppress(OSError):
             dfd = os.open(path.parent, os.O_RDONLY)
@@ -682,6 +698,8 @@ def save_atomic(wb, path: Path) -> None:
             tmp.unlink()
         if e.errno == 28:  # ENOSPC
             raise WorkbookError(f"{path.name}: the disk is full — nothing was changed; free some space and try again") from None
+        if held and is_sharing_violation(e):  # still held after the retries (WinError 5/32/33)
+            raise WorkbookBusy(f"{path.name}: {IN_USE} — nothing was changed; close it there (or wait for the scan) and try again") from None
         if isinstance(e, PermissionError):
             raise WorkbookError(f"{path.name}: cannot write the file (permission denied or read-only) — nothing was changed; check that the file is not read-only") from None
         raise WorkbookError(f"{path.name}: the file could not be saved ({e.strerror or e}) — nothing was changed") from None

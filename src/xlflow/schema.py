@@ -101,6 +101,9 @@ REGISTER_COLUMNS: tuple[Col, ...] = (
     Col("paused_since", "พักเรื่องตั้งแต่", "Paused since", "datetime", 17, True),
     Col("completed_at", "เสร็จสิ้นเมื่อ", "Completed at", "datetime", 17, True),
     Col("last_by", "ผู้ดำเนินการล่าสุด", "Last action by", "text", 18, True),
+    # where the letter's rows are in the Log ("1:2,5,9;2:3": sheet 1 rows 2, 5, 9, sheet 2 row 3),
+    # so that a button reads those rows, not the Log; checked against the Log when read
+    Col("log_rows", "แถวในบันทึก", "Log rows", "text", 12, True),
 )
 
 LOG_COLUMNS: tuple[Col, ...] = (
@@ -283,6 +286,33 @@ class Rows:
     skipped: dict = field(default_factory=dict)  # key of a row that could not be read → its problem
     last_row: int = 1  # the last row with anything typed in it, read or not (a new row goes below it)
     occupied: dict = field(default_factory=dict)  # rows below the Register's Table that are not letters: row → 'A57 "…"'
+    index: dict = field(default_factory=dict)  # item → its Log rows as the Register's แถวในบันทึก column holds them
+
+
+def log_rows_text(positions) -> str:
+    """Log positions [(sheet number, row), …] as the แถวในบันทึก column holds them: ``1:2,5,9;2:3``."""
+    out: list[tuple[int, list[int]]] = []
+    for n, r in positions:
+        if out and out[-1][0] == n:
+            out[-1][1].append(r)
+        else:
+            out.append((n, [r]))
+    return ";".join(f"{n}:{','.join(map(str, rows))}" for n, rows in out)
+
+
+def parse_log_rows(text) -> list[tuple[int, int]] | None:
+    """The positions of a แถวในบันทึก cell, or None when it is empty or not what xlflow wrote."""
+    text = "" if text is None else str(text).strip()
+    if not text:
+        return None
+    out = []
+    try:
+        for part in text.split(";"):
+            n, _, rows = part.partition(":")
+            out += [(int(n), int(r)) for r in rows.split(",")]
+    except ValueError:
+        return None
+    return out if all(n >= 1 and r >= 2 for n, r in out) else None
 
 
 _ITEM = re.compile(r"^\s*(\d{1,6})\s*/\s*(\d{4})\s*$")  # 12/2569, as workflow.parse_item reads it
@@ -351,6 +381,8 @@ def read_register(rows: list[list], sheet: str = SHEETS["register"], keep=None, 
         if keep is None or keep(letter.item):
             out.records.append(letter)
         out.row_of[letter.item] = r
+        if "log_rows" in hm:
+            out.index[letter.item] = get("log_rows")
     if out.row_of:
         out.last_row = max(out.last_row, max(out.row_of.values()))
     return out

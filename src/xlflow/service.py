@@ -119,10 +119,13 @@ def plan_action(b: bk.Book, change: Change, item: str, action: str, *, at: datet
 
 def plan_refresh(b: bk.Book, change: Change, now: datetime) -> None:
     """Re-time every item from its log and the calendar (after a holiday was added)."""
+    positions = log_positions(b)
     for item, state in b.states().items():
         if item in b.register_rows:
             t = timing(state, b.process, b.calendar, now)
-            change.rows.setdefault(b.register_rows[item], {}).update(bk.derived_values(state, t, b.process))
+            row = change.rows.setdefault(b.register_rows[item], {})
+            row.update(bk.derived_values(state, t, b.process))
+            row["log_rows"] = schema.log_rows_text(positions.get(item, [])) or None
     change.messages.append(f"refreshed {len(change.rows)} item(s)")
 
 
@@ -199,7 +202,20 @@ def where_of(b: bk.Book):
         if end > start:
             last_rows[name] = max(b.log_rows.get(e.seq, 1) for e in b.log[start:end])
     return Where(b.headers.get(reg, []), {n: b.headers.get(n, []) for n in names}, last_rows,
-                 b.log[-1].hash if b.log else "", b.table, dict(b.occupied))
+                 b.log[-1].hash if b.log else "", b.table, dict(b.occupied), dict(b.register_rows), dict(b.log_index))
+
+
+def log_positions(b: bk.Book) -> dict[str, list[tuple[int, int]]]:
+    """Where each item's rows are in the Log (sheet number, row), from a Book that read every Log sheet."""
+    out: dict[str, list[tuple[int, int]]] = {}
+    bounds = [*(start for start, _ in b.log_parts[1:]), len(b.log)]
+    for (start, name), end in zip(b.log_parts, bounds):
+        n = schema.log_sheet_number(name)
+        for e in b.log[start:end]:
+            r = b.log_rows.get(e.seq)
+            if r is not None:
+                out.setdefault(e.item, []).append((n, r))
+    return out
 
 
 def _now() -> datetime:

@@ -76,6 +76,7 @@ def build(today: date, process: Process | None = None):
         ws.column_dimensions[L(f)].number_format = DATETIME_FORMAT
     for f in ("letter_date", "reply_by"):
         ws.column_dimensions[L(f)].number_format = DATE_FORMAT
+    ws.column_dimensions[L("log_rows")].hidden = True  # xlflow's index into the Log: nobody needs to see it
     dvs = [
         ("urgency", '"' + ",".join(URGENCIES) + '"', "ชั้นความเร็ว / Urgency"),
         ("secrecy", '"' + ",".join(SECRECIES) + '"', "ชั้นความลับ / Secrecy"),
