@@ -2,18 +2,25 @@
 
     python benchmarks/ribbon_calls.py --rows 10 100000
 
-prints, per register size, one line per button and the headline (the most calls any one
-click makes; Fill forms, which sets the forms' widths, heights and merged cells one by one)::
+prints, per register size, one line per button and the headlines (the most calls any one
+click makes -- Fill forms, which sets the forms' widths, heights and merged cells one by
+one -- and the cells one Advance click reads plus writes)::
 
     ribbon_calls_10 = 589
     ribbon_calls_100k = 589
+    ribbon_cells_10 = 1091
+    ribbon_cells_100k = 1091
 
-Measured (remote engine, Linux): Register letter 240 calls, the row buttons 236, Refresh 146
-and Fill forms 589, the same for 10 and 100,000 rows (7 calls more than before the Log had
-continuation sheets: they find the newest Log sheet) -- except Refresh, which at 100,000 rows
-makes more: it writes 1.2 million cells, and xlwings itself splits writes of more than 100,000
-cells into chunks (``max_cells_per_write``; it does so for the Windows engine too, to keep
-COM transfers within memory), so its writes grow by one per 100,000 cells, on purpose.
+A row button reads the Register's header and the selected rows, the small sheets (Process,
+Calendar, People), the last Log row and the Log rows its letters' แถวในบันทึก cells name,
+and writes one block per sheet; Register letter reads the Log back from its end to the
+newest registration of the year. Measured (remote engine, Linux): the row buttons 259
+calls and 1,091 cells, Register letter 270 calls, Refresh 146 and Fill forms 589 calls, the
+same for 10 and 100,000 rows -- except Refresh, which re-times every letter and so reads
+and writes the whole Register (xlwings itself splits writes of more than 100,000 cells into
+chunks, ``max_cells_per_write``, so its writes grow by one per 100,000 cells, on purpose).
+A register made before the แถวในบันทึก column existed, or whose index does not check out
+against the Log, is read whole by each click, as before.
 
 Why it matters: in Windows Excel every xlwings call is a COM round trip from Python into
 Excel, so a button that read or wrote cell by cell would slow down as the register grows.
@@ -47,6 +54,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 import xlwings as xw  # noqa: E402
 
 from xlwings_payload import CLICK, remote_book, ribbon_register, use_remote_engine  # noqa: E402
+
+from xlflow.ports.xlwings import MOVED  # noqa: E402
 
 BUTTONS = (
     "register_letter", "advance", "assign_unit", "assign_officer", "approve", "send_back",
@@ -115,10 +124,12 @@ def measure(n_rows: int, buttons=BUTTONS) -> dict[str, dict]:
             book = remote_book(reg.payload(selection=f"A{rows[name]}", table_last_row=len(reg.register)))
             xw.Book.caller = staticmethod(lambda book=book: book)
             t = time.perf_counter()
+            moved = dict(MOVED)
             with counting() as counts:
                 getattr(macros, name)(at=CLICK)
             out[name] = {
                 "calls": sum(counts.values()),
+                "cells": sum(MOVED.values()) - sum(moved.values()),
                 "writes": len(book.json()["actions"]),
                 "seconds": round(time.perf_counter() - t, 2),
                 "detail": dict(counts),
@@ -133,6 +144,11 @@ def count_calls(n_rows: int) -> dict[str, int]:
     return {k: v["calls"] for k, v in measure(n_rows).items()}
 
 
+def count_cells(n_rows: int, buttons=("advance",)) -> dict[str, int]:
+    """Per button, the cells one click reads plus writes on a register of ``n_rows`` letters."""
+    return {k: v["cells"] for k, v in measure(n_rows, buttons).items()}
+
+
 def label(n: int) -> str:
     return f"{n // 1000}k" if n >= 1000 and n % 1000 == 0 else str(n)
 
@@ -145,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         m = measure(n)
         for name, v in m.items():
-            print(f"  {label(n):>5} {name:<16} calls {v['calls']:>3}  writes {v['writes']:>2}  {v['seconds']:>7.2f} s")
+            print(f"  {label(n):>5} {name:<16} calls {v['calls']:>3}  cells {v['cells']:>9,}  writes {v['writes']:>2}  {v['seconds']:>7.2f} s")
         print(f"ribbon_calls_{label(n)} = {max(v['calls'] for v in m.values())}   ({time.perf_counter() - t:.0f} s in all)")
+        print(f"ribbon_cells_{label(n)} = {m['advance']['cells']}   # cells read + written by one Advance click")
     return 0
 
 

@@ -398,7 +398,7 @@ def test_refresh_rewrites_every_item_in_one_block(excel):
     [write] = [a for a in book.json()["actions"] if a["func"] == "setValues"]
     hm = reg.header()
     assert (write["start_row"], write["row_count"]) == (1, 40)  # rows 2-41: every letter
-    assert (write["start_column"], write["column_count"]) == (hm["unit"], hm["last_by"] - hm["unit"] + 1)
+    assert (write["start_column"], write["column_count"]) == (hm["unit"], hm["log_rows"] - hm["unit"] + 1)
     assert register_row(book, reg, rows["resume"])["paused_since"] is not None
     assert register_row(book, reg, rows["advance"])["due_at"] == at("2026-11-24 08:45")  # 1.2 since 08:30, 15 minutes
     # the new letter typed below is not registered yet: Refresh says so, in the reader's words

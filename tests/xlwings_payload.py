@@ -269,12 +269,27 @@ class Register:
         ``schema.LOG_SHEET_ROWS`` rows, each right after the one before."""
         out: dict[str, list[list]] = {}
         size = schema.LOG_SHEET_ROWS
+        split = len(self.log) - 1 > size
         for name, values in self.rows.items():
-            if name != SHEETS["log"] or len(values) - 1 <= size:
+            if name == SHEETS["register"] and split:  # the แถวในบันทึก index names the split sheets' rows
+                out[name] = self._index_for_sheets(values, size)
+                continue
+            if name != SHEETS["log"] or not split:
                 out[name] = values
                 continue
             for k, start in enumerate(range(1, len(values), size), start=1):
                 out[schema.log_sheet_name(k)] = [values[0], *values[start : start + size]]
+        return out
+
+    def _index_for_sheets(self, values: list[list], size: int) -> list[list]:
+        hm = self.header()
+        if "log_rows" not in hm:
+            return values
+        out = [list(r) for r in values]
+        for row in out[1:]:
+            positions = schema.parse_log_rows(row[hm["log_rows"]] if len(row) > hm["log_rows"] else None)
+            if positions:  # row r of the one list is row (r - 2) % size + 2 of sheet (r - 2) // size + 1
+                row[hm["log_rows"]] = schema.log_rows_text([((r - 2) // size + 1, (r - 2) % size + 2) for _, r in positions])
         return out
 
     def payload(self, **kw) -> dict:

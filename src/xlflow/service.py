@@ -378,6 +378,22 @@ def register_disagreement(b: bk.Book) -> str | None:
     return None
 
 
+def index_agrees(b: bk.Book, item: str, row: list, hm: dict[str, int]) -> bool:
+    """Whether the Log rows a Register row's แถวในบันทึก names are that letter's whole history:
+    each is the letter's, the first is its registration, and the state they replay to is
+    what the row's stamped columns show (a row missed by the index would show otherwise)."""
+    entries = [e for e in b.log if e.item == item]
+    positions = schema.parse_log_rows(row[hm["log_rows"]] if len(row) > hm["log_rows"] else None)
+    if not entries or positions is None or len(entries) != len(positions) or entries[0].action != "register":
+        return False
+    if any(e.item == item for e in b.log if b.log_rows.get(e.seq) is None):
+        return False
+    state = replay(entries, b.process)
+    expected = bk.derived_values(state, timing(state, b.process, b.calendar, state.last_at or state.started_at), b.process)
+    typed = ("unit", "officer")  # the assign buttons take these from the row, typed before the click
+    return all(_same(row[hm[f]] if len(row) > hm[f] else None, expected[f]) for f in STAMPED if f in hm and f not in typed)
+
+
 def _same(shown, want) -> bool:
     if want in (None, "") and shown in (None, ""):
         return True
