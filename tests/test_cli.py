@@ -220,7 +220,7 @@ def test_full_journey_with_one_send_back_and_one_pause_stamps_every_step(book_wi
     assert (row["ขั้นตอนปัจจุบัน"], row["เสร็จสิ้นเมื่อ"], row["ส่งกลับ (ครั้ง)"], row["กำหนดเสร็จ"], row["หน่วยงานที่รับผิดชอบ"]) == (
         "เสร็จสิ้น", datetime(2026, 12, 8, 8, 50), 1, None, "กลุ่มวิเทศสัมพันธ์",
     )
-    assert xlflow("verify", b).output == "the log is intact\n"
+    assert xlflow("verify", b).output.startswith("the log is intact\n")
 
 
 def test_paused_item_shows_no_due_time(book_with_item, xlflow):
@@ -371,7 +371,7 @@ def book_with_log(book_with_item, xlflow):
 
 def test_verify_says_an_untouched_log_is_intact(book_with_log, xlflow):
     r = xlflow("verify", book_with_log)
-    assert (r.exit_code, r.output) == (0, "the log is intact\n")
+    assert (r.exit_code, r.output.splitlines()[0]) == (0, "the log is intact")
 
 
 def test_verify_names_a_row_edited_by_hand(book_with_log, xlflow):
@@ -423,7 +423,7 @@ def test_holiday_added_later_re_times_open_items_and_refresh_writes_it(register_
     assert (r.exit_code, r.output) == (0, "refreshed 1 item(s)\n")
     row = register_row(register_book, "1/2569")
     assert row["กำหนดเสร็จ"] == datetime(2026, 11, 27, 8, 40)
-    assert xlflow("verify", register_book).output == "the log is intact\n"  # refresh writes no log rows
+    assert xlflow("verify", register_book).output.startswith("the log is intact\n")  # refresh writes no log rows
 
 
 def test_pause_without_a_reason_is_refused_in_words_with_exit_1(book_with_item, xlflow):

@@ -176,7 +176,7 @@ EXPECT: dict[str, dict] = {
     "sheet_missing_calendar": missing_sheet("sheet_missing_calendar", CAL),
     "sheet_missing_people": fine(),
     "column_missing_subject": missing_column(REG, "เรื่อง", "Subject"),
-    "column_missing_log_hash": missing_column(LOG, "ลายมือชื่อดิจิทัล (hash)", "Hash"),
+    "column_missing_log_hash": missing_column(LOG, "แฮชลูกโซ่ (chain hash)", "Chain hash"),
     "columns_reordered": fine(),
     "columns_reordered_log": fine(),
     "header_english": fine(),

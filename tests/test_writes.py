@@ -57,7 +57,7 @@ def test_a_writer_killed_at_any_stage_leaves_a_whole_workbook(one_item, xlflow, 
     r = xlflow("advance", one_item, "1/2569", "--at", "2026-11-25T09:10", "--by", "c") if lands else \
         xlflow("assign", one_item, "1/2569", "--unit", "วท.", "--at", "2026-11-25T09:05", "--by", "c")
     assert r.exit_code == 0, r.output
-    assert xlflow("verify", one_item).output == "the log is intact\n"
+    assert xlflow("verify", one_item).output.startswith("the log is intact\n")
 
 
 def test_every_save_keeps_a_backup_and_only_the_last_five_stay(one_item, xlflow):
@@ -212,13 +212,13 @@ def test_register_saved_by_libreoffice_keeps_its_decorations_through_an_action(o
     assert before["comment"][0] == "ตามเรื่องด่วน" and before["fill"] == "FFFFFF00" and before["width"] == 55  # LibreOffice drops the author
     assert before["tables"] == {"Register": f"A1:{LASTCOL}2"}
     assert book.load(lo_book).problems == []
-    assert xlflow("verify", lo_book).output == "the log is intact\n"
+    assert xlflow("verify", lo_book).output.startswith("the log is intact\n")
 
     r = xlflow("assign", lo_book, "1/2569", "--unit", "กลุ่มวิเทศสัมพันธ์", "--at", "2026-11-25T09:05", "--by", "c")
     assert r.exit_code == 0, r.output
     assert decorations(lo_book) == before
     check_action_landed(lo_book)
-    assert xlflow("verify", lo_book).output == "the log is intact\n"
+    assert xlflow("verify", lo_book).output.startswith("the log is intact\n")
     # a second letter grows LibreOffice's Table
     assert xlflow("register", lo_book, "--subject", "ฉบับที่สอง", "--at", "2026-11-25T09:10", "--by", "c").output == "2/2569\n"
     ws = openpyxl.load_workbook(lo_book)[REG]
@@ -230,7 +230,7 @@ def test_table_and_status_formula_grow_with_every_new_row(register_book, xlflow)
         xlflow("register", register_book, "--subject", f"เรื่องที่ {minute + 1}", "--at", f"2026-11-25T09:0{minute}", "--by", "c")
     ws = openpyxl.load_workbook(register_book)[REG]
     table = ws.tables["Register"]
-    assert (table.ref, table.autoFilter.ref) == ("A1:X4", "A1:X4")
+    assert (table.ref, table.autoFilter.ref) == (f"A1:{LASTCOL}4", f"A1:{LASTCOL}4")
     assert [ws[f"A{r}"].value for r in range(2, 5)] == ["1/2569", "2/2569", "3/2569"]
     assert all(ws[f"{COL['status']}{r}"].value.startswith(f'=IF($W{r}<>"","เสร็จสิ้น"') for r in range(2, 5))
 

@@ -261,6 +261,42 @@ def show(book, item, now, as_json):
     _json_or_line(show_item(book, item, parse_when(now, "--now")), as_json)
 
 
+@main.command()
+@BOOK
+@ITEM
+@click.option("--now", default=None, help="Count an open sub-step up to this time (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@errors_as_messages
+def history(book, item, now, as_json):
+    """ITEM's timeline from the Log: each action, who and when; each sub-step's working time
+    against its standard, pauses and their reasons, corrections."""
+    from datetime import datetime as _dt
+
+    from .service import history as item_history
+    from .thaidate import format_datetime
+
+    h = item_history(book, item, parse_when(now, "--now"))
+    if as_json:
+        click.echo(json.dumps(h, ensure_ascii=False, indent=2))
+        return
+    when = lambda s: format_datetime(_dt.fromisoformat(s)) if s else "—"  # noqa: E731
+    hours = lambda m: "—" if m is None else f"{m / 60:.1f} h"  # noqa: E731
+    click.echo(f"{h['item']}  now at {h['substep']}  round {h['round']}  worked {hours(h['worked_minutes'])}"
+               + (f"  longest over standard: {h['longest_over']}" if h["longest_over"] else ""))
+    click.echo("sub-steps (working time, pauses excluded, against the standard):")
+    for s in h["substeps"]:
+        verdict = "open" if s["finished"] is None else ("within" if s["within_standard"] else f"over by {hours(s['over_minutes'])}")
+        click.echo(f"  {s['substep']:>4}  r{s['round']}  {when(s['started'])} → {when(s['finished'])}  "
+                   f"{hours(s['worked_minutes'])} / {hours(s['standard_minutes'])}  {verdict}  {s['name']}")
+        for p in s["pauses"]:
+            click.echo(f"        paused {when(p['from'])} → {when(p['to'])}: {p['reason']}")
+    click.echo("actions:")
+    for a in h["actions"]:
+        mark = "" if a["in_force"] else f"  (withdrawn by ลำดับ {a['withdrawn_by']})"
+        note = f"  — {a['note']}" if a["note"] else ""
+        click.echo(f"  {a['seq']:>6}  {when(a['at'])}  {a['action']:<8} {a['substep']:>4}  {a['by']}{note}{mark}")
+
+
 @main.command("list")
 @BOOK
 @click.option("--status", type=click.Choice(["on_time", "due_soon", "overdue", "paused", "done"]), default=None, help="Only items of this status.")
@@ -283,15 +319,30 @@ def list_cmd(book, status, now, as_json):
 
 @main.command()
 @BOOK
+@click.option("--witness", "give", is_flag=True, help="Print the Log's witness now, as one line to keep outside the workbook.")
+@click.option("--against", "against", multiple=True, metavar="LINE", help="Also check the Log against a witness line kept elsewhere.")
+@click.option("--json", "as_json", is_flag=True, help="With --witness: print it as JSON.")
 @errors_as_messages
-def verify(book):
-    """Check the Log's hash chain: names the first row edited, inserted or deleted by hand."""
-    from .service import verify as check_chain
+def verify(book, give, against, as_json):
+    """Check the Log: its hash chain, and every witness of it kept outside the workbook.
 
-    found = check_chain(book)
-    if found:
-        raise click.ClickException(found)
+    Names the first row edited, inserted or deleted by hand, or the first witnessed row that
+    differs; says what it could check.
+    """
+    from .service import current_witness, stored_witnesses, verify_report
+    from .thaidate import format_datetime
+    from .witness import parse
+
+    if give:
+        w = current_witness(book)
+        click.echo(json.dumps(w.as_dict(), ensure_ascii=False, indent=2) if as_json else w.line())
+        return
+    witnesses = [*stored_witnesses(book), *(parse(line) for line in against)]
+    ok, words = verify_report(book, witnesses, when=lambda w: format_datetime(w.at))
+    if not ok:
+        raise click.ClickException(words)
     click.echo("the log is intact")
+    click.echo(words)
 
 
 @main.command()
@@ -317,7 +368,12 @@ def addin_build(output):
     """Build xlflow.xlam from the VBA and customUI text sources."""
     from .addin.build import build_addin
 
-    click.echo(f"built {build_addin(output)}")
+    try:
+        built = build_addin(output)
+    except OSError as e:  # the temporary folder itself (the library words everything else)
+        raise click.ClickException(f"the add-in could not be built ({e.strerror or e}) — nothing was written; "
+                                   "check the free space of the disk and of the temporary folder (TEMP)") from None
+    click.echo(f"built {built}")
 
 
 # -- checker commands (check, watch) --

@@ -74,6 +74,7 @@ class Col:
     kind: str = "text"  # text, date, datetime, int, choice, formula
     width: float = 14
     derived: bool = False  # written by xlflow from the log; not typed by people
+    aliases: tuple[str, ...] = ()  # headers of earlier versions, still read
 
 
 REGISTER_COLUMNS: tuple[Col, ...] = (
@@ -115,7 +116,10 @@ LOG_COLUMNS: tuple[Col, ...] = (
     Col("by", "โดย", "By", "text", 18),
     Col("note", "หมายเหตุ", "Note", "text", 30),
     Col("data", "ข้อมูล", "Data", "text", 30),
-    Col("hash", "ลายมือชื่อดิจิทัล (hash)", "Hash", "text", 20),
+    # a SHA-256 chain, not a signature: anyone can recompute it; the checker's witnesses kept outside
+    # the workbook are what make a rewritten history visible (xlflow.witness). Registers made before
+    # this header was honest say "ลายมือชื่อดิจิทัล (hash)"; they are read the same.
+    Col("hash", "แฮชลูกโซ่ (chain hash)", "Chain hash", "text", 20, aliases=("ลายมือชื่อดิจิทัล (hash)", "Hash")),
 )
 
 PEOPLE_COLUMNS: tuple[Col, ...] = (
@@ -162,7 +166,7 @@ def header_map(sheet: str, header: list, columns: tuple[Col, ...], required: tup
     found: dict[str, int] = {}
     names = [norm(h) for h in header]
     for c in columns:
-        for key in (norm(c.th), norm(c.en), norm(c.field)):
+        for key in (norm(c.th), norm(c.en), norm(c.field), *map(norm, c.aliases)):
             if key in names:
                 found[c.field] = names.index(key)
                 break

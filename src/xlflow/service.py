@@ -297,6 +297,18 @@ def show(path: Path, item: str, now: datetime) -> dict:
     return item_view(b, item, state, timing(state, b.process, b.calendar, now))
 
 
+def history(path: Path, item: str, now: datetime) -> dict:
+    """``xlflow history``: the item's timeline from the Log (see :mod:`xlflow.history`)."""
+    from .history import item_history
+
+    b = bk.load(path)
+    item = find_item(b, item)
+    entries = [e for e in b.log if e.item == item]
+    if not entries:
+        raise _no_registration(b, item, "it was typed into the Register by hand")
+    return item_history(entries, b.process, b.calendar, now)
+
+
 def list_items(path: Path, now: datetime, status: str | None = None) -> tuple[list[dict], list[str]]:
     """``xlflow list``: every item (or those of one status), and the rows that could not be read."""
     b = bk.load(path)
@@ -330,7 +342,69 @@ def verify(path: Path) -> str | None:
     """``xlflow verify``: the first Log row edited, inserted or deleted by hand, or ``None``.
 
     A Log row that cannot be read at all is named first (its cell and value)."""
+    return verify_book(bk.load(path))
+
+
+def log_hashes(b: bk.Book) -> list[tuple[int, list[str]]]:
+    """Per Log sheet read (its number), the hashes of its rows in order: what a witness covers."""
+    out = []
+    bounds = [*(start for start, _ in b.log_parts[1:]), len(b.log)]
+    for (start, name), end in zip(b.log_parts, bounds):
+        out.append((schema.log_sheet_number(name), [e.hash for e in b.log[start:end]]))
+    return out
+
+
+def current_witness(path: Path, now: datetime | None = None):
+    """``xlflow verify --witness``: the Log's witness as it stands (after checking the chain)."""
+    from .witness import of_log
+
     b = bk.load(path)
+    problem = verify_book(b)
+    if problem:
+        raise WorkbookError(f"{problem} — no witness is given for a Log that does not verify")
+    return of_log(b.register_id, local(now or _now()), log_hashes(b))
+
+
+def stored_witnesses(path: Path) -> list:
+    """The witnesses the checker recorded for this register (its state beside the workbook)."""
+    try:
+        from .statestore import witnesses_of
+    except ImportError:
+        return []
+    return witnesses_of(path)
+
+
+def verify_report(path: Path, witnesses=(), when=None) -> tuple[bool, str]:
+    """``xlflow verify``: (whether the Log verifies, what was checked or what is wrong, in words).
+
+    The chain first (it names the first row edited, inserted or deleted by hand); then each
+    ``witness`` (kept outside the workbook: the checker's state, a mail, a line given away),
+    oldest first — the first witnessed row that differs, with the witness's time, is named.
+    ``when(witness)`` words a witness's time (default: its ISO time).
+    """
+    from .witness import compare
+
+    b = bk.load(path)
+    problem = verify_book(b)
+    if problem:
+        return False, problem
+    when = when or (lambda w: w.at.isoformat(timespec="minutes"))
+    parts = log_hashes(b)
+    names = {k: name for k, (_, name) in zip([n for n, _ in parts], b.log_parts)}
+    checked = []
+    for w in sorted(witnesses, key=lambda w: (w.rows, w.at)):
+        f = compare(w, b.register_id, parts, lambda k: names.get(k, schema.log_sheet_name(k)), when(w))
+        if not f.ok:
+            return False, f.text
+        checked.append(f.text)
+    if not checked:
+        return True, "chain intact; no witness yet: only the chain was checked (a witness outside the workbook is what shows a rewritten history)"
+    return True, "chain intact; " + checked[-1] + (f" (and {len(checked) - 1} earlier witness(es))" if len(checked) > 1 else "")
+
+
+def verify_book(b: bk.Book) -> str | None:
+    """The first Log row that cannot be read, edited, inserted or deleted, or a Register row that
+    disagrees with its Log; ``None`` if the Book verifies."""
     damaged = log_problems(b)
     if damaged:
         return str(damaged[0])
