@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import time
 from datetime import date
 from pathlib import Path
@@ -15,9 +17,9 @@ from xlflow import book as bk
 from xlflow import template
 from xlflow.cli import main
 from xlflow.errors import WorkbookBusy
-from xlflow.forms import SYMBOLS, duration_th, fill_form_sheets, write_forms
+from xlflow.forms import SYMBOLS, duration_th, fill_form_sheets, flowchart_anchors, write_forms
 from xlflow.process import Process
-from xlflow.render import RenderError, to_pdf
+from xlflow.render import RenderError, find_soffice, to_pdf
 from xlflow.schema import SHEETS
 
 from test_evaluation import assert_pdf_thai_complete
@@ -57,12 +59,14 @@ def test_design_form_has_one_row_per_step_with_flow_duration_budget_details_stan
     rows = {r[0]: r for r in _cells(ws) if r[0] in ("๑", "๒", "๓", "๔", "๕")}
     assert [rows[k][2] for k in "๑๒๓๔๕"] == ["50 นาที", "3 ชม.", "3 ชม.", "3 ชม.", "3 ชม."]  # sums of the sub-steps
     assert all(rows[k][3] == "-" for k in rows)
-    first_flow = rows["๑"][1].split("\n")
-    assert first_flow[0] == "▢ เริ่มต้น" and first_flow[1] == "→ ▭ 1.1" and first_flow[-1] == "→ 2.1"
-    last_flow = rows["๕"][1].split("\n")
-    assert "◇ 5.1" in last_flow[0]
-    assert "   ไม่เห็นชอบ → 3.1" in last_flow and "   เห็นชอบ → 5.2" in last_flow
-    assert last_flow[-1] == "→ ▢ สิ้นสุด"
+    assert all(rows[k][1] in (None, "") for k in rows)  # the flow chart is drawn there as shapes
+    names = [n for a in flowchart_anchors(ws, Process.default()) for n in re.findall(r'name="xlflow ([^"]*)"', a)]
+    assert names[:3] == ["start", "→ 1.1", "1.1"] or names[:2] == ["start", "1.1"]
+    assert {s.code for s in Process.default()} <= set(names) and {"start", "end", "ไม่เห็นชอบ 5.1 → 3.1", "label 5.1"} <= set(names)
+    anchors = flowchart_anchors(ws, Process.default())
+    assert any('prst="flowChartDecision"' in a and 'name="xlflow 5.1"' in a for a in anchors)
+    assert sum('prst="flowChartTerminator"' in a for a in anchors) == 3  # start, end, and the legend's
+    assert any("ไม่เห็นชอบ → 3.1" in a for a in anchors)
     assert rows["๑"][4].split("\n")[:2] == ["รับเรื่องจากหน่วยงานภายนอก", "1.1 สปร. ลงทะเบียนรับหนังสือ"]
     assert rows["๑"][5].split("\n")[0] == "1.1 ความสำเร็จในการลงทะเบียนรับหนังสือ (ภายใน 5 นาที)"
     assert rows["๕"][6].split("\n")[0] == "5.1 ผู้บริหารของกระทรวงแรงงาน"
@@ -73,14 +77,14 @@ def test_design_form_has_one_row_per_step_with_flow_duration_budget_details_stan
 
 def test_design_form_carries_the_legend_of_the_flow_chart_symbols(filled):
     ws = filled[DESIGN]
-    legend = [(r[0], r[1]) for r in _cells(ws) if r[0] in {s for _, s, _ in SYMBOLS}]
-    assert legend == [
-        ("▢", "จุดเริ่มต้นและสิ้นสุดของกระบวนการ"),
-        ("▭", "กิจกรรมและการปฏิบัติงาน"),
-        ("◇", "การตัดสินใจ"),
-        ("→", "ทิศทาง/การเคลื่อนไหวของงาน"),
-        ("○", "จุดเชื่อมต่อระหว่างขั้นตอน (เช่น การเขียนกระบวนการไม่สามารถจบได้ภายใน ๑ หน้า)"),
-    ]
+    labels = [label for _, _, label in SYMBOLS]
+    legend = [r[1] for r in _cells(ws) if r[1] in labels]
+    assert legend == labels
+    # each legend row's symbol is drawn with the shape the chart uses
+    shapes = {m.group(1): a for a in flowchart_anchors(ws, Process.default()) if (m := re.search(r'name="xlflow legend (\w+)"', a))}
+    assert set(shapes) == {k for k, _, _ in SYMBOLS}
+    assert 'prst="flowChartTerminator"' in shapes["terminal"] and 'prst="flowChartDecision"' in shapes["decision"]
+    assert 'prst="straightConnector1"' in shapes["direction"] and 'prst="flowChartConnector"' in shapes["connector"]
 
 
 def test_steps_form_has_a_row_per_substep_with_the_step_on_its_first(filled):
@@ -165,14 +169,15 @@ def test_forms_command_fills_the_register_and_prints_each_form_to_pdf_in_thai(re
     r = CliRunner().invoke(main, ["forms", str(register), "--pdf", str(out)])
     assert r.exit_code == 0, r.output
     design_pdf, steps_pdf = out / f"{DESIGN}.pdf", out / f"{STEPS}.pdf"
-    assert r.output == f"filled the forms in {register}\nwrote {design_pdf}\nwrote {steps_pdf}\n"
+    assert r.stdout == f"filled the forms in {register}\nwrote {design_pdf}\nwrote {steps_pdf}\n"
+    assert r.stderr == f"xlflow: PDF by LibreOffice ({find_soffice()})\n"  # which program made them
     text = assert_pdf_thai_complete(design_pdf, [
         "แบบฟอร์มการออกแบบกระบวนการ", "ชื่อกระบวนการ กระบวนการประสานความร่วมมือระหว่างประเทศ",
         "ลำดับที่ ผังกระบวนการ ระยะเวลา งบประมาณ รายละเอียดของงาน มาตรฐานคุณภาพงาน ผู้รับผิดชอบ/หน่วยงาน",
-        "ไม่เห็นชอบ → 3.1", "▢ จุดเริ่มต้นและสิ้นสุดของกระบวนการ", "◇ การตัดสินใจ", "ทิศทาง/การเคลื่อนไหวของงาน",
+        "ไม่เห็นชอบ → 3.1", "จุดเริ่มต้นและสิ้นสุดของกระบวนการ", "การตัดสินใจ", "ทิศทาง/การเคลื่อนไหวของงาน", "เริ่มต้น", "สิ้นสุด",
         "จุดเชื่อมต่อระหว่างขั้นตอน (เช่น การเขียนกระบวนการไม่สามารถจบได้ภายใน ๑ หน้า)",
     ])
-    assert all(sym in text for _, sym, _ in SYMBOLS)
+    assert all(f"\n{s.code}\n" in text for s in Process.default())  # a drawn box per sub-step, with its code
     assert text.count("ลำดับที่ ผังกระบวนการ") == text.count("\f")  # the header on every page
     assert_pdf_thai_complete(steps_pdf, [
         "แบบฟอร์มขั้นตอนการปฏิบัติงาน", "จัดทำโดย กลุ่มวิเทศสัมพันธ์",

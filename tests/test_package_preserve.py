@@ -408,6 +408,13 @@ def _form_parts(path: Path) -> set[str]:
     return {parts[SHEETS["form_design"]], parts[SHEETS["form_steps"]]}
 
 
+def _drawings_of(path: Path, sheet: str) -> set[str]:
+    """The drawing part of ``sheet`` (xlflow draws the flow chart into it)."""
+    pkg = d.Package(path.read_bytes())
+    part = pkg.sheet_part(sheet)
+    return {d.resolve(part, r["Target"]) for r in pkg.rels(part) if r["Type"].endswith("/drawing")}
+
+
 def test_forms_rewrite_only_the_form_sheets_and_keep_what_the_office_added_to_them(prepared, tmp_path, xlflow):
     from xlflow.schema import SHEETS
 
@@ -422,7 +429,7 @@ def test_forms_rewrite_only_the_form_sheets_and_keep_what_the_office_added_to_th
     r = xlflow("forms", book)
     assert r.exit_code == 0, r.output
     # the form sheets, the styles their cells use and the print names in the workbook may change; nothing else
-    allowed = _form_parts(before) | {"xl/styles.xml", register_parts(before)["workbook"]}
+    allowed = _form_parts(before) | {"xl/styles.xml", register_parts(before)["workbook"]} | _drawings_of(before, SHEETS["form_design"])
     assert_kept(before, book, allowed)
     assert structure_problems(book) == []
     check_reads(book, xlflow)

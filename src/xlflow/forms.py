@@ -31,7 +31,7 @@ import unicodedata
 from pathlib import Path
 
 from . import book as bk
-from . import schema
+from . import flowchart, schema
 from .process import END, Process
 from .schema import INFO_FIELDS, SHEETS
 from .thaidate import to_thai_digits
@@ -294,7 +294,7 @@ def fill_design(ws, process: Process, fields: dict[str, str]) -> None:
         subs = [s for s in process if s.step == step]
         values = [
             to_thai_digits(str(step)),
-            "\n".join(flow_lines(process, step)),
+            "",  # the flow chart is drawn over this column as shapes (xlflow.flowchart)
             duration_th(sum(s.standard for s in subs)),
             "-",
             "\n".join([_step_name(process, step), *(f"{s.code} {s.name_th}" for s in subs)]),
@@ -308,6 +308,7 @@ def fill_design(ws, process: Process, fields: dict[str, str]) -> None:
             c.alignment = st["topcenter"] if i in (1, 3, 4) else st["wrap"]
         ws.cell(row=r, column=5).font = st["body"]
         _fit_height(ws, r, list(zip(values, widths)))
+        ws.row_dimensions[r].height = max(ws.row_dimensions[r].height or 0, flowchart.row_height_pt(process, step))
         r += 1
     # Where the flow chart of the manual gives other times than the sub-steps add up to.
     notes = []
@@ -330,7 +331,7 @@ def fill_design(ws, process: Process, fields: dict[str, str]) -> None:
     ws.merge_cells(f"A{r}:{last}{r}")
     r += 1
     for _key, sym, label in SYMBOLS:
-        s = ws.cell(row=r, column=1, value=sym)
+        s = ws.cell(row=r, column=1)  # the symbol is drawn here as the shape the chart uses
         s.font, s.alignment = st["head"], st["topcenter"]
         lab = ws.cell(row=r, column=2, value=label)
         lab.font, lab.alignment = st["body"], st["wrap"]
@@ -338,6 +339,40 @@ def fill_design(ws, process: Process, fields: dict[str, str]) -> None:
         _fit_height(ws, r, [(label, sum(widths[1:5]))])
         r += 1
     _page_setup(ws, last, r - 1, head_row)
+
+
+def flowchart_anchors(ws, process: Process) -> list[str]:
+    """The design form's flow chart (and its legend's shapes) for the sheet ``ws`` as
+    :func:`fill_design` filled it: its step rows found by their numbers, its legend rows by
+    their labels."""
+    steps = set(_steps(process))
+    digits = {to_thai_digits(str(k)): k for k in steps}
+    labels = {label: key for key, _, label in SYMBOLS}
+    step_rows: dict[int, tuple[int, float]] = {}
+    legend: dict[str, int] = {}
+    below_head = False
+    for row in ws.iter_rows(min_col=1, max_col=2):
+        a, b = row[0].value, row[1].value
+        r = row[0].row
+        if a == DESIGN_COLUMNS[0][0]:
+            below_head = True
+        elif below_head and isinstance(a, str) and a in digits and digits[a] not in step_rows:
+            step_rows[digits[a]] = (r, ws.row_dimensions[r].height or 15)
+        elif isinstance(b, str) and b in labels:
+            legend[labels[b]] = r
+    return flowchart.anchors(process, step_rows, legend)
+
+
+def add_flowchart(xlsx: Path, process: Process, ws) -> None:
+    """Draw the flow chart into the design form of the workbook file ``xlsx`` (made from the
+    openpyxl workbook holding ``ws``), in place."""
+    from .ports.package import PackagePort
+
+    port = PackagePort(xlsx)
+    port.set_xlflow_shapes(SHEETS["form_design"], flowchart_anchors(ws, process))
+    tmp = Path(xlsx).with_name(Path(xlsx).stem + ".chart" + Path(xlsx).suffix)
+    port.save_to(tmp)
+    tmp.replace(xlsx)
 
 
 def fill_steps(ws, process: Process, fields: dict[str, str]) -> None:
@@ -463,6 +498,7 @@ def write_forms(book_path: Path, pdf_dir: Path | None = None) -> list[Path]:
             if name not in port.sheet_names():
                 port.add_sheet_part(name, source.read(source.sheet(name).part), port.sheet_names()[-1])
             port.put_sheet(name, source)
+        port.set_xlflow_shapes(SHEETS["form_design"], flowchart_anchors(wb[SHEETS["form_design"]], process))
         bk.save_atomic(port, book_path)
     written = [book_path]
     if pdf_dir is not None:
@@ -504,7 +540,10 @@ def render_forms_pdf(process: Process, info: dict, pdf_dir: Path) -> list[Path]:
         srcs = []
         for code in ("form_design", "form_steps"):
             p = Path(tmp) / f"{code}.xlsx"  # ASCII names for LibreOffice; renamed below
-            forms_only_workbook(process, info, code).save(p)
+            only = forms_only_workbook(process, info, code)
+            only.save(p)
+            if code == "form_design":
+                add_flowchart(p, process, only[SHEETS[code]])
             srcs.append(p)
         made = to_pdf(srcs, Path(tmp) / "pdf")
         out = []

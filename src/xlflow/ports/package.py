@@ -887,6 +887,64 @@ class PackagePort:
         if wbx.encode("utf-8") != self.read(self.workbook_part):
             self.changed[self.workbook_part] = wbx.encode("utf-8")
 
+    def set_xlflow_shapes(self, sheet: str, anchors: list[str]) -> None:
+        """xlflow's shapes on ``sheet`` (a flow chart): the old ones (named ``xlflow …``) are
+        replaced, the office's own shapes in the same drawing (a logo) are kept; the drawing
+        part, its relationship and the sheet's ``<drawing>`` are made when the sheet has none."""
+        from ..flowchart import A, PREFIX, XDR
+
+        ref = self.sheet(sheet)
+        rels = self.rels(ref.part)
+        found = next(((rid, t) for rid, (ty, t, mode) in rels.items() if ty.endswith("/drawing") and mode != "External"), None)
+        anchor = re.compile(r"<xdr:(twoCellAnchor|oneCellAnchor|absoluteAnchor)\b.*?</xdr:\1>", re.S)
+        if found is not None:
+            rid, part = found
+            xml = self.read(part).decode("utf-8")
+            if 'xmlns:xdr="' + XDR + '"' not in xml or 'xmlns:a="' + A + '"' not in xml:
+                raise WorkbookError(f"{sheet}: its drawing is written in a form xlflow does not edit — delete the shapes on the sheet, then try again; nothing was changed")
+            kept = [m.group(0) for m in anchor.finditer(xml) if f'name="{PREFIX}' not in m.group(0)]
+            top = max([0, *(int(x) for k in kept for x in re.findall(r'<xdr:cNvPr id="(\d+)"', k))])  # ours after the office's
+            mine = [re.sub(r'(<xdr:cNvPr id="|<a:(?:stCxn|endCxn) id=")(\d+)"', lambda m: f'{m.group(1)}{int(m.group(2)) + top}"', a) for a in anchors]
+            head = xml[: xml.index(">", xml.index("<xdr:wsDr")) + 1]
+            self.changed[part] = (head + "".join(kept) + "".join(mine) + "</xdr:wsDr>").encode("utf-8")
+            return
+        from ..flowchart import drawing
+
+        names = {i.filename for i in self.infos} | set(self.changed)
+        n = 1 + max((int(m.group(1)) for x in names if (m := re.fullmatch(r"xl/drawings/drawing(\d+)\.xml", x))), default=0)
+        part = f"xl/drawings/drawing{n}.xml"
+        self.changed[part] = drawing(anchors).encode("utf-8")
+        self._new_parts = getattr(self, "_new_parts", []) + [part]
+        types = self.read("[Content_Types].xml").decode("utf-8")
+        types = re.sub(r"</(\w+:)?Types>", lambda m: f'<Override PartName="/{part}" ContentType="application/vnd.openxmlformats-officedocument.drawing+xml"/>' + m.group(0), types, count=1)
+        self.changed["[Content_Types].xml"] = types.encode("utf-8")
+        rp = rels_part(ref.part)
+        if self.has(rp):
+            text = self.read(rp).decode("utf-8")
+        else:
+            text = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<Relationships xmlns="{PKG_REL}"></Relationships>'
+            if rp not in self.by_name:
+                self._new_parts.append(rp)
+        ids = set(re.findall(r'\sId="([^"]+)"', text))
+        k = 1
+        while f"rId{k}" in ids:
+            k += 1
+        rid = f"rId{k}"
+        text = re.sub(r"</(\w+:)?Relationships>", lambda m: f'<Relationship Id="{rid}" Type="{REL}/drawing" Target="/{part}"/>' + m.group(0), text, count=1)
+        self.changed[rp] = text.encode("utf-8")
+        xml = self.read(ref.part)
+        p = SheetEdit(sheet, xml, self.styles, self.date1904).p
+        el = b"<" + p + b'drawing xmlns:r="' + REL.encode() + b'" r:id="' + rid.encode() + b'"/>'
+        at = None
+        for name in (b"legacyDrawing", b"legacyDrawingHF", b"drawingHF", b"picture", b"oleObjects", b"controls", b"webPublishItems", b"tableParts", b"extLst"):
+            m = re.search(rb"<" + p + name + rb"\b", xml)
+            if m:
+                at = m.start()
+                break
+        if at is None:
+            at = xml.rindex(b"</" + p + b"worksheet>")
+        self.changed[ref.part] = xml[:at] + el + xml[at:]
+
     def register_id(self) -> str | None:
         """The register's id (a hidden workbook name), or None for a register that has none yet."""
         return register_id_in(self.read(self.workbook_part).decode("utf-8"))
