@@ -221,3 +221,11 @@ def test_status_formula_is_computed_by_libreoffice_without_python(register_book,
     got = lo_recalc(register_book, *cells)
     assert [got[c]["string"] for c in cells] == ["เกินกำหนด", "ตามกำหนด", "ใกล้ครบกำหนด", "เสร็จสิ้น", "พักเรื่อง"]
     assert all(got[c]["error"] == 0 for c in cells)
+
+
+def test_the_register_prints_landscape_on_the_page_width_with_its_header_on_every_page(register_book):
+    ws = openpyxl.load_workbook(register_book)[SHEETS["register"]]
+    assert (ws.page_setup.orientation, ws.page_setup.paperSize) == ("landscape", 9)  # A4
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.print_title_rows == "$1:$1"
+    assert "&P" in ws.oddFooter.center.text

@@ -95,6 +95,17 @@ def build(today: date, process: Process | None = None):
     ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{st}="{STATUS_TH["paused"]}"'], fill=PatternFill("solid", bgColor="D9D9D9")))
     ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{st}="{STATUS_TH["done"]}"'], font=Font(color="548235")))
     ws.cell(row=2, column=hm["status"] + 1, value=status_formula(2, hm))
+    # printed as an office prints its register: A4 landscape, every column on the page's width,
+    # the header row on every page, the page number in the footer
+    ws.page_setup.orientation, ws.page_setup.paperSize = "landscape", ws.PAPERSIZE_A4
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.print_title_rows = "1:1"
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top, ws.page_margins.bottom, ws.page_margins.footer = 0.6, 0.7, 0.3
+    ws.oddFooter.center.text = "&P / &N"
+    ws.oddFooter.center.font = f"{FONT},Regular"
+    ws.oddFooter.center.size = 12
 
     # Log --------------------------------------------------------------------------------
     lg = wb.create_sheet(SHEETS["log"])
