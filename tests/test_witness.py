@@ -165,3 +165,16 @@ def test_verify_witness_prints_json_too(witnessed, xlflow):
     data = json.loads(act(xlflow, book, "verify", "--witness", "--json"))
     assert data["rows"] == 3 and data["sheets"][0]["sheet"] == 1 and len(data["sheets"][0]["last_hash"]) == 64
     assert service.current_witness(book).rows == 3
+
+
+def test_the_evaluation_cover_carries_the_witness_it_read(witnessed, xlflow, tmp_path):
+    import openpyxl
+
+    book, _ = witnessed
+    out = tmp_path / "eval.xlsx"
+    r = xlflow("evaluate", book, "--fiscal-year", "2570", "--round", "6", "--now", "2026-12-01T10:00", "-o", out)
+    assert r.exit_code == 0, r.output
+    cover = openpyxl.load_workbook(out)["ปก"]
+    line = next(row[1] for row in cover.iter_rows(values_only=True) if row[0] and str(row[0]).startswith("พยานของบันทึก"))
+    assert parse(line).rows == 3
+    assert xlflow("verify", book, "--against", line).exit_code == 0  # the PMQA team's copy verifies the register

@@ -442,6 +442,17 @@ def _bar_chart(title: str, y_title: str, x_title: str):
     return ch
 
 
+def _witness_line(book, made_at: datetime) -> str:
+    """The Log's witness as this evaluation read it: a copy kept outside the register, for
+    ``xlflow verify --against`` (see :mod:`xlflow.witness`)."""
+    from .service import log_hashes
+    from .witness import of_log
+
+    if not getattr(book, "log_parts", None):
+        return "-"
+    return of_log(getattr(book, "register_id", None), made_at.replace(tzinfo=None), log_hashes(book)).line()
+
+
 def write_workbook(summary: dict, book, book_path: Path, made_at: datetime):
     """The evaluation as an openpyxl workbook (cover, tables, charts, the two forms)."""
     from openpyxl import Workbook
@@ -475,6 +486,7 @@ def write_workbook(summary: dict, book, book_path: Path, made_at: datetime):
         ("ทะเบียนที่ใช้คำนวณ", "Register file", Path(book_path).name),
         ("SHA-256 ของทะเบียน", "Register SHA-256", book.sha256 or bk.file_sha256(book_path)),
         ("จัดทำเมื่อ", "Made at", format_datetime(made_at)),
+        ("พยานของบันทึกการดำเนินงาน", "Witness of the Log (xlflow verify --against)", _witness_line(book, made_at)),
         ("หนังสือรับในรอบ", "Letters received", t["received"]),
         ("ดำเนินการเสร็จในรอบ", "Completed", t["completed"]),
         ("ขั้นตอนย่อยที่เสร็จ (ครั้ง)", "Sub-step cases", t["cases"]),
