@@ -286,13 +286,19 @@ def item_view(b: bk.Book, item: str, state, t) -> dict:
     }
 
 
-def show(path: Path, item: str, now: datetime) -> dict:
-    """``xlflow show``."""
+def _read_item(path: Path, item: str) -> tuple[bk.Book, str, list[LogEntry]]:
+    """The register, the item as registered and its Log entries (or why there are none)."""
     b = bk.load(path)
     item = find_item(b, item)
     entries = [e for e in b.log if e.item == item]
     if not entries:
         raise _no_registration(b, item, "it was typed into the Register by hand")
+    return b, item, entries
+
+
+def show(path: Path, item: str, now: datetime) -> dict:
+    """``xlflow show``."""
+    b, item, entries = _read_item(path, item)
     state = replay(entries, b.process)
     return item_view(b, item, state, timing(state, b.process, b.calendar, now))
 
@@ -301,11 +307,7 @@ def history(path: Path, item: str, now: datetime) -> dict:
     """``xlflow history``: the item's timeline from the Log (see :mod:`xlflow.history`)."""
     from .history import item_history
 
-    b = bk.load(path)
-    item = find_item(b, item)
-    entries = [e for e in b.log if e.item == item]
-    if not entries:
-        raise _no_registration(b, item, "it was typed into the Register by hand")
+    b, item, entries = _read_item(path, item)
     return item_history(entries, b.process, b.calendar, now)
 
 
