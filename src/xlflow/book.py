@@ -232,7 +232,8 @@ def _require(rows: dict[str, list[list]], code: str, path) -> list[list]:
     return rows[name]
 
 
-def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "", table=None, partial: bool = False) -> Book:
+def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "", table=None, partial: bool = False,
+          keep=None) -> Book:
     """A :class:`Book` from sheet values. Process and Calendar errors are raised (all listed);
     a Register row that cannot be read is kept as a problem and the rest still work.
 
@@ -241,7 +242,7 @@ def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "
     process, cal, holidays = _process_calendar(rows, path)
     people = schema.read_people(rows.get(SHEETS["people"], []))
     reg_rows = _require(rows, "register", path)
-    reg = schema.read_register(reg_rows, table=table)
+    reg = schema.read_register(reg_rows, table=table, keep=keep)  # keep: the letters wanted (every row is still read)
     logs = schema.log_sheets(rows)
     if not logs:  # one or more Log sheets (a click reads only the newest it needs)
         _require(rows, "log", path)
@@ -475,7 +476,8 @@ def _read_for_write(path: Path, items, table) -> Book:
                 missing.discard(str(row[ii]).strip())
         if written and not missing:
             break
-    return parse(rows, path, "", table=table)
+    # an action needs the letters it acts on (a refresh none): the others' rows are read and checked, not kept
+    return parse(rows, path, "", table=table, keep=(items or set()).__contains__)
 
 
 # -- owner files, lock, atomic save ------------------------------------------------------

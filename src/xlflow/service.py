@@ -30,6 +30,7 @@ class Change:
     items: list[str] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     new_rows: dict[str, int] = field(default_factory=dict)  # items registered in this change → their row
+    views: dict[str, dict] = field(default_factory=dict)  # item → its view after the change (what show prints)
 
 
 LETTER_FIELDS = ("letter_no", "letter_date", "sender", "addressee", "subject", "urgency", "secrecy", "reply_by", "action", "remarks")
@@ -54,7 +55,7 @@ def _item_entries(b: bk.Book, item: str, change: Change) -> list[LogEntry]:
 def find_item(b: bk.Book, item: str) -> str:
     """The item as registered, or :class:`UnknownItem` saying how to find the right one."""
     item = str(item).strip()
-    if item in b.letters:
+    if item in b.letters or item in b.register_rows:
         return item
     if item in b.unreadable:
         raise WorkbookError(f"item {item}: its Register row cannot be read — {b.unreadable[item]}")
@@ -77,7 +78,7 @@ def plan_register(b: bk.Book, change: Change, *, at: datetime, by: str, received
         raise MissingField("subject", "เรื่อง", "a letter needs its subject")
     at = local(at)
     # every number in use: read rows, unreadable rows and the Log (a row deleted by hand keeps its number)
-    item = next_number({*b.letters, *b.unreadable, *(e.item for e in b.log if e.action == "register"), *change.items}, at)
+    item = next_number({*b.register_rows, *b.unreadable, *(e.item for e in b.log if e.action == "register"), *change.items}, at)
     received = local(received_at) if received_at else at
     Letter(item=item, received_at=received, **{k: v for k, v in letter.items() if v not in (None, "")})  # checks urgency/secrecy
     entry = register(item, at=at, by=by, process=b.process, received_at=received, seq=_next_seq(b, change))
@@ -115,6 +116,7 @@ def plan_action(b: bk.Book, change: Change, item: str, action: str, *, at: datet
     change.rows.setdefault(row, {}).update(bk.derived_values(new, t, b.process))
     change.items.append(item)
     change.messages.append(f"{item}: {action} → {new.substep if not new.done else 'done'}")
+    change.views[item] = item_view(b, item, new, t)
 
 
 def plan_refresh(b: bk.Book, change: Change, now: datetime) -> None:
@@ -159,7 +161,9 @@ def commit(path: Path, planner, items: set[str] | None = ALL, progress=None) -> 
         refuse_unsafe_log(b)
         change = Change()
         planner(b, change)
-        apply(port, where_of(b), change.log, change.rows)
+        where = where_of(b)
+        del b  # the letters and Log rows read are not needed to write: their memory goes before the parts are made
+        apply(port, where, change.log, change.rows)
         say("writing")
         bk.save_atomic(port, path)
     say("done")
@@ -246,8 +250,8 @@ def perform(path: Path, item: str, action: str, *, at: datetime | None = None, b
         out["at"] = at or _now()
         plan_action(b, c, item, action, at=out["at"], by=by, note=note, unit=unit, officer=officer)
 
-    commit(path, plan, items={str(item).strip()}, progress=progress)
-    return show(path, item, now=out["at"])
+    change = commit(path, plan, items={str(item).strip()}, progress=progress)
+    return change.views[change.items[-1]]  # as planned and written: no second reading of the register
 
 
 def refresh(path: Path, now: datetime | None = None, progress=None) -> int:

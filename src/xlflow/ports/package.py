@@ -294,9 +294,11 @@ class _Cell:
 class SheetEdit:
     """Cells to set (and rows to move) in one worksheet part, spliced into its XML at once."""
 
-    def __init__(self, name: str, data: bytes, styles: Styles, date1904: bool):
-        self.name, self.data, self.styles, self.date1904 = name, data, styles, date1904
-        m = re.search(rb"<(?:(\w+):)?worksheet\b", data)
+    def __init__(self, name: str, data: bytes | None, styles: Styles, date1904: bool, load=None, head: bytes | None = None):
+        """``data`` the part's XML, or ``load()`` to read it when the edit is made (``head``:
+        its first bytes, for the namespace prefix) — a 150 MB sheet is not held while others are."""
+        self.name, self._data, self._load, self.styles, self.date1904 = name, data, load, styles, date1904
+        m = re.search(rb"<(?:(\w+):)?worksheet\b", data if data is not None else head or b"")
         if not m:
             raise WorkbookError(f'{name}: the sheet\'s part is not a worksheet — open the workbook in Excel and save it again')
         self.p = (m.group(1) + b":") if m.group(1) else b""
@@ -305,6 +307,16 @@ class SheetEdit:
         self.moves: dict[int, int] = {}
         self.formula_touched = False
         self.shared_masters_seen = False
+
+    @property
+    def data(self) -> bytes:
+        if self._data is None:
+            self._data = self._load()
+        return self._data
+
+    @data.setter
+    def data(self, value: bytes) -> None:
+        self._data = value
 
     def set(self, cells: dict[int, dict[int, object]], formats: dict[int, str] | None) -> None:
         for r, row in cells.items():
@@ -403,24 +415,28 @@ class SheetEdit:
                         )
 
     def result(self) -> bytes:
-        """The sheet's XML with every planned cell and move in place."""
+        """The sheet's XML with every planned cell and move in place.
+
+        Made with one copy of the part: the untouched stretches are views into the old XML,
+        joined once with the rewritten rows (a 150 MB Register sheet is not copied four times).
+        """
         if not self.cells and not self.moves:
             return self.data
         self.check()
         ds, de, _ = self._sheet_data()
         p = self.p
         rows = self._rows(ds, de)
+        self._numbers = [r for r, _, _ in rows]
         by_row = {r: (s, e) for r, s, e in rows}
         touched = set(self.cells) | set(self.moves) | set(self.moves.values())
         col_styles = self._col_styles()
-        # what each touched row will hold: (start tag attrs source, cells)
+        data = self.data
+        view = memoryview(data)
         moved_in: dict[int, bytes] = {}
         for src, dst in self.moves.items():
             if src in by_row:
                 s, e = by_row[src]
-                moved_in[dst] = self.data[s:e]
-        pieces: list[bytes] = []
-        pos = ds
+                moved_in[dst] = data[s:e]
         new_rows: dict[int, bytes] = {}
         last_existing = rows[-1][0] if rows else 0
         for r in sorted(touched):
@@ -431,37 +447,41 @@ class SheetEdit:
                 base = None  # its row moved down: the place is free
             elif r in by_row:
                 s, e = by_row[r]
-                base = self.data[s:e]
+                base = data[s:e]
             else:
                 base = None
             if r in self.cells or (base is not None and r not in moved_in):
                 new_rows[r] = self._merge_row(base, r, self.cells.get(r, {}), rows, by_row, col_styles)
             else:
                 new_rows[r] = base or b""
-        # splice: replace existing rows in place, insert the others in order
+        # the part before the rows (its dimension grown), the rows spliced, the part after them
+        head = self._dimension(bytes(view[:ds]), max([last_existing, *(r for r, x in new_rows.items() if x)]))
+        tail: list = [view[de:]]
+        if ds == de and data[ds - 2: ds] == b"/>":  # <sheetData/>: open it
+            head = head[:-2] + b">"
+            tail = [b"</" + p + b"sheetData>", view[de:]]
+        pieces: list = [head]
+        pos = ds
         inserts = sorted(r for r in new_rows if r not in by_row)
         ii = 0
         for r, s, e in rows:
             if ii < len(inserts) and inserts[ii] < r:
-                pieces.append(self.data[pos:s])
+                pieces.append(view[pos:s])
                 pos = s
                 while ii < len(inserts) and inserts[ii] < r:
                     pieces.append(new_rows[inserts[ii]])
                     ii += 1
             if r in new_rows:
-                pieces.append(self.data[pos:s])
+                pieces.append(view[pos:s])
                 pieces.append(new_rows[r])
                 pos = e
-        pieces.append(self.data[pos:de])
+        pieces.append(view[pos:de])
         while ii < len(inserts):
             pieces.append(new_rows[inserts[ii]])
             ii += 1
-        body = b"".join(pieces)
-        out = self.data[:ds] + body + self.data[de:]
-        if ds == de and self.data[ds - 2: ds] == b"/>":  # <sheetData/>: open it
-            head = self.data[: ds - 2] + b">"
-            out = head + body + b"</" + p + b"sheetData>" + self.data[de:]
-        return self._dimension(out, max([last_existing, *(r for r, x in new_rows.items() if x)]))
+        out = b"".join([*pieces, *tail])
+        del pieces, tail, view
+        return out
 
     def _renumber(self, row_xml: bytes, r: int) -> bytes:
         row_xml = re.sub(rb'(<' + self.p + rb'row\b[^>]*?\sr=")\d+"', rb'\g<1>' + str(r).encode() + b'"', row_xml, count=1)
@@ -469,10 +489,14 @@ class SheetEdit:
 
     def _template_row(self, r: int, rows, by_row) -> bytes | None:
         """The nearest data row above ``r`` (not the header), whose formats a new row takes."""
-        above = [x for x, _, _ in rows if 1 < x < r and x not in self.moves]
-        if not above:
+        import bisect
+
+        i = bisect.bisect_left(self._numbers, r) - 1
+        while i >= 0 and (self._numbers[i] in self.moves):
+            i -= 1
+        if i < 0 or self._numbers[i] <= 1:
             return None
-        s, e = by_row[above[-1]]
+        s, e = by_row[self._numbers[i]]
         return self.data[s:e]
 
     def _merge_row(self, row_xml: bytes | None, r: int, values: dict[int, object], rows, by_row, col_styles) -> bytes:
@@ -614,6 +638,7 @@ class PackagePort:
     infos: list[zipfile.ZipInfo] = field(default_factory=list)
     changed: dict[str, bytes] = field(default_factory=dict)
     dropped: set[str] = field(default_factory=set)
+    packed: dict[str, tuple[int, int, bytes]] = field(default_factory=dict)  # parts made and deflated already
 
     def __post_init__(self):
         self.path = Path(self.path)
@@ -694,8 +719,19 @@ class PackagePort:
     def edit(self, sheet: str) -> SheetEdit:
         if sheet not in self._edits:
             ref = self.sheet(sheet)
-            self._edits[sheet] = SheetEdit(sheet, self.read(ref.part), self.styles, self.date1904)
+            if ref.part in self.changed:
+                self._edits[sheet] = SheetEdit(sheet, self.read(ref.part), self.styles, self.date1904)
+            else:  # read when the edit is made, in _finish
+                self._edits[sheet] = SheetEdit(sheet, None, self.styles, self.date1904, load=lambda part=ref.part: self.read(part),
+                                               head=self.head(ref.part))
         return self._edits[sheet]
+
+    def head(self, name: str, n: int = 4096) -> bytes:
+        """The first ``n`` bytes of a part, without inflating the rest."""
+        if name in self.changed:
+            return self.changed[name][:n]
+        with zipfile.ZipFile(self.path) as z, z.open(name) as f:
+            return f.read(n)
 
     # -- the port -------------------------------------------------------------------------------
     def table(self, sheet: str) -> Table | None:
@@ -1032,11 +1068,15 @@ class PackagePort:
     # -- saving ---------------------------------------------------------------------------------
     def _finish(self) -> None:
         formula_touched = False
-        for name, ed in self._edits.items():
+        for name in list(self._edits):  # one sheet at a time: made, deflated, and let go
+            ed = self._edits.pop(name)
             data = ed.result()
             formula_touched |= ed.formula_touched
             if data is not ed.data:
-                self.changed[self.sheet(name).part] = data
+                part = self.sheet(name).part
+                self.changed.pop(part, None)
+                self.packed[part] = zipraw.pack(data)
+            del ed, data
         if self._styles is not None and self._styles.changed:
             self.changed[self._styles_part] = self._styles.data()
         if formula_touched:
@@ -1062,17 +1102,16 @@ class PackagePort:
         for info in self.infos:
             if info.filename in self.dropped:
                 continue
-            data = self.changed.get(info.filename)
-            members.append(zipraw.Member(info, data))
+            members.append(zipraw.Member(info, self.changed.get(info.filename), self.packed.get(info.filename)))
         for part in getattr(self, "_new_parts", []):
-            members.append(zipraw.Member(zipraw.new_info(part, self.infos[0] if self.infos else None), self.changed[part]))
+            members.append(zipraw.Member(zipraw.new_info(part, self.infos[0] if self.infos else None), self.changed.get(part), self.packed.get(part)))
         try:
             zipraw.write(self.path, Path(dest), members)
         except zipraw.ZipTooLarge:
             raise WorkbookError(f"{self.path.name}: the workbook would be larger than 4 GB — start a new register for the new fiscal year") from None
 
     def changed_parts(self) -> set[str]:
-        return set(self.changed) | self.dropped
+        return set(self.changed) | set(self.packed) | self.dropped
 
     # the door's "save" of service.save_atomic
     def save(self, dest) -> None:

@@ -28,10 +28,19 @@ class ZipTooLarge(Exception):
 
 @dataclass
 class Member:
-    """One member of the zip being written: raw (copied) or new data (deflated here)."""
+    """One member of the zip being written: raw (copied), new data (deflated here), or data
+    deflated already (``packed``: its CRC, size and deflated bytes)."""
 
     info: zipfile.ZipInfo
-    data: bytes | None = None  # None: copy the source's compressed bytes
+    data: bytes | None = None  # None (and no packed): copy the source's compressed bytes
+    packed: tuple[int, int, bytes] | None = None
+
+
+def pack(data: bytes, level: int = 6) -> tuple[int, int, bytes]:
+    """``data`` deflated as a zip member holds it: (CRC-32, size, deflated bytes). Done as soon
+    as a part is made, so that a large part and its rewritten copy are not held together."""
+    c = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return zlib.crc32(data), len(data), c.compress(data) + c.flush()
 
 
 def _dos(date_time) -> tuple[int, int]:
@@ -67,18 +76,17 @@ def write(src_path: Path, dest_path: Path, members: list[Member], level: int = 6
             info = m.info
             name, utf8 = _name_bytes(info)
             flags = (info.flag_bits & ~0x0008 & ~_UTF8) | utf8  # sizes known: no data descriptor
-            if m.data is None:
+            if m.data is None and m.packed is None:
                 payload = raw_data(src, info)
                 method, crc, csize, usize = info.compress_type, info.CRC, info.compress_size, info.file_size
             else:
-                c = zlib.compressobj(level, zlib.DEFLATED, -15)
-                payload = c.compress(m.data) + c.flush()
-                method, crc, csize, usize = zipfile.ZIP_DEFLATED, zlib.crc32(m.data), len(payload), len(m.data)
+                crc, usize, payload = m.packed if m.packed is not None else pack(m.data, level)
+                method, csize = zipfile.ZIP_DEFLATED, len(payload)
                 flags &= ~0x0006  # compression option bits describe the old data
             if offset > _LIMIT or csize > _LIMIT or usize > _LIMIT:
                 raise ZipTooLarge(info.filename)
             t, d = _dos(info.date_time)
-            needed = max(20, info.extract_version if m.data is None else 20)
+            needed = max(20, info.extract_version if m.data is None and m.packed is None else 20)
             out.write(_LOCAL.pack(b"PK\x03\x04", needed, flags, method, t, d, crc, csize, usize, len(name), 0))
             out.write(name)
             out.write(payload)
