@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install xlflow on Debian/Ubuntu: system packages (LibreOffice headless for recalculation
 # and PDF rendering, its Python bridge, Thai fonts, PDF tools), then a virtual environment
-# in .venv with xlflow and its test tools. Safe to run again.
+# in .venv with xlflow, the add-in builder (the "addin" extra: `xlflow addin build`) and the
+# test tools (the "test" extra). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")"
 SUDO=""
@@ -14,5 +15,5 @@ DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
 PY="${PYTHON:-python3}"
 "$PY" -m venv .venv
 .venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e '.[test]'
+.venv/bin/pip install -q -e '.[addin,test]'
 echo "xlflow installed: $(.venv/bin/xlflow --version)"

@@ -23,6 +23,7 @@ from oletools.olevba import VBA_Parser, decompress_stream
 import xlwings
 from xlflow.addin import build_addin, macro_calls, ribbon_actions, vba_modules
 from xlflow.addin import build as addin_build
+from xlflow.addin.build import AddinError
 
 HERE = Path(__file__).resolve().parent
 LO_HELPER = HERE / "lo_basic_modules.py"
@@ -30,8 +31,8 @@ XLWINGS_DIR = Path(xlwings.__file__).resolve().parent
 BAS = addin_build.BAS_PATH
 CUSTOMUI = addin_build.CUSTOMUI_PATH
 
-#: Button -> Python function, as the issue lists them.
-EXPECTED_CALLS = {
+#: Button (its ribbon callback) -> Python function, as the issue lists them.
+BUTTONS = {
     "XlflowRegisterLetter": "register_letter",
     "XlflowAdvance": "advance",
     "XlflowAssignUnit": "assign_unit",
@@ -44,6 +45,8 @@ EXPECTED_CALLS = {
     "XlflowRefresh": "refresh",
     "XlflowFillForms": "fill_forms",
 }
+#: The parameterless macro (Alt+F8, Customize Ribbon) behind each button -> its function.
+EXPECTED_CALLS = {f"{button}Run": function for button, function in BUTTONS.items()}
 UI = "{http://schemas.microsoft.com/office/2009/07/customui}"
 THAI = re.compile(r"[\u0E00-\u0E7F]")
 SUB = re.compile(r"^Sub\s+(\w+)\s*\(([^)]*)\)\s*\r?$(.*?)^End Sub", re.MULTILINE | re.DOTALL)
@@ -207,7 +210,7 @@ def test_build_replaces_atomically_and_leaves_no_litter(tmp_path, monkeypatch):
     assert sorted(p.name for p in out.parent.iterdir()) == ["xlflow.xlam"]
     assert os.getcwd() == str(work)
     assert list(work.iterdir()) == []  # ms_cfb's scratch files went to the temp dir
-    with pytest.raises(ValueError):
+    with pytest.raises(AddinError):
         build_addin(tmp_path / "xlflow.xlsx")
 
 
@@ -217,10 +220,26 @@ def test_every_ribbon_action_is_a_sub_of_our_module(built):
     subs = {m.group(1): m.group(2) for m in SUB.finditer(source)}
     actions = ribbon_actions()
     assert len(actions) == len(set(actions)) == 11
-    assert set(actions) == set(subs)  # no button without a Sub, no Sub without a button
+    # no button without its callback, no Sub that is neither a callback nor its twin
+    assert set(subs) == set(actions) | {f"{a}Run" for a in actions}
     for action in actions:
-        # A ribbon onAction callback takes the clicked control.
+        # A ribbon onAction callback takes the clicked control ...
         assert subs[action].strip() == "control As IRibbonControl"
+        # ... and its twin takes nothing, so Alt+F8 and Customize Ribbon → Macros offer it.
+        assert subs[f"{action}Run"].strip() == ""
+    assert addin_build.ribbon_twins() == {a: f"{a}Run" for a in actions}
+
+
+def test_a_callback_that_does_not_call_its_twin_fails_the_build(tmp_path, monkeypatch):
+    bas = tmp_path / "xlflow.bas"
+    bas.write_text(BAS.read_text(encoding="utf-8").replace(
+        "Sub XlflowPause(control As IRibbonControl)\n    XlflowPauseRun",
+        'Sub XlflowPause(control As IRibbonControl)\n    RunPython "import xlflow.macros; xlflow.macros.pause()"'),
+        encoding="utf-8")
+    monkeypatch.setattr(addin_build, "BAS_PATH", bas)
+    with pytest.raises(AddinError, match=r"Sub XlflowPause: its one line must be XlflowPauseRun"):
+        build_addin(tmp_path / "xlflow.xlam")
+    assert not (tmp_path / "xlflow.xlam").exists()
 
 
 def test_ribbon_xml():
@@ -244,8 +263,11 @@ def test_every_sub_calls_its_macro(built):
     # ... and the module in the built project says the same thing, line for line.
     source = olevba_modules(built["xlam"])["xlflow"]
     for sub, body in ((m.group(1), m.group(3)) for m in SUB.finditer(source)):
-        command = f"import xlflow.macros; xlflow.macros.{EXPECTED_CALLS[sub]}()"
-        assert body.strip() == f'RunPython "{command}"', sub
+        if sub in BUTTONS:
+            assert body.strip() == f"{sub}Run", sub
+        else:
+            command = f"import xlflow.macros; xlflow.macros.{EXPECTED_CALLS[sub]}()"
+            assert body.strip() == f'RunPython "{command}"', sub
 
 
 def test_macro_functions_exist():
@@ -278,7 +300,8 @@ def test_libreoffice_imports_the_vba_project(built):
         assert set(libraries["VBAProject"]) == {
             "xlflow", "xlwings", "Dictionary", "ThisWorkbook", "Sheet1"}, path.name
         ours = libraries["VBAProject"]["xlflow"]
-        for sub, function in EXPECTED_CALLS.items():
-            assert f"Sub {sub}(control As IRibbonControl)" in ours
+        for button, function in BUTTONS.items():
+            assert f"Sub {button}(control As IRibbonControl)" in ours
+            assert f"Sub {button}Run()" in ours
             assert f'RunPython "import xlflow.macros; xlflow.macros.{function}()"' in ours
         assert "Function RunPython(" in libraries["VBAProject"]["xlwings"]

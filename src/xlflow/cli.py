@@ -425,7 +425,11 @@ def forms(book, pdf_dir):
     from its Process and info sheets; with --pdf, print them to PDF too."""
     from .forms import write_forms
 
-    written = write_forms(book, pdf_dir)
+    try:
+        written = write_forms(book, pdf_dir)
+    except OSError as e:  # one the library did not word (it words the ones it expects)
+        raise click.ClickException(f"{e.filename or book}: {e.strerror or e} — check the file, the --pdf folder "
+                                   "and the disk, then run the command again") from None
     click.echo(f"filled the forms in {written[0]}")
     for p in written[1:]:
         click.echo(f"wrote {p}")
@@ -446,7 +450,12 @@ def evaluate(book, fiscal_year, round_months, output, now):
     from .evaluation import evaluate as run
 
     out = output or Path(book).with_name(f"Evaluation_FY{fiscal_year}_round{round_months}.xlsx")
-    click.echo(f"wrote {run(book, fiscal_year, int(round_months), out, now=parse_when(now, '--now'))}")
+    try:
+        written = run(book, fiscal_year, int(round_months), out, now=parse_when(now, '--now'))
+    except OSError as e:  # one the library did not word (it words the ones it expects)
+        raise click.ClickException(f"{e.filename or out}: {e.strerror or e} — the evaluation was not written; "
+                                   "check the -o folder and the disk, then run the command again") from None
+    click.echo(f"wrote {written}")
 
 
 @main.command()

@@ -648,14 +648,39 @@ def evaluate(book_path: Path, fiscal_year: int, round_months: int, output: Path,
     summary = summarize(b, fiscal_year, round_months, now, progress=progress)
     wb = write_workbook(summary, b, book_path, now)
     bk.refuse_if_open(output)
+    from .forms import add_flowchart
+
+    design = wb[SHEETS["form_design"]] if SHEETS["form_design"] in wb.sheetnames else None
+    return _write_evaluation(wb, output, after_save=(lambda p: add_flowchart(p, b.process, design)) if design is not None else None)
+
+
+def _write_evaluation(wb, output: Path, after_save=None) -> Path:
+    """Save the evaluation workbook at ``output``: a temporary file beside it, renamed over.
+
+    On Windows an old evaluation held open (Excel refuses earlier by its lock file; a viewer,
+    an antivirus, a sync client) fails the rename with a sharing violation: retried briefly
+    (:mod:`xlflow.sharing`), then refused as in use. Every failure is a WorkbookError.
+    """
+    from .errors import WorkbookBusy
+    from .sharing import IN_USE, call_retrying_sharing, is_sharing_violation
+
     tmp = output.with_name(f".~xlflow-tmp-{os.getpid()}-{output.name}")
+    held = False  # True at the rename, where a sharing violation means "in use"
     try:
         wb.save(tmp)
-        os.replace(tmp, output)
+        if after_save is not None:  # openpyxl cannot draw shapes: the flow chart goes into the saved file
+            after_save(tmp)
+        held = True
+        call_retrying_sharing(os.replace, tmp, output)
     except OSError as e:
         try:
             tmp.unlink()
         except OSError:
             pass
+        if held and is_sharing_violation(e):
+            raise WorkbookBusy(f"{output.name}: {IN_USE} — the evaluation was not written; close the old "
+                               "file there and run the command again") from None
+        if held and output.is_dir():
+            raise WorkbookError(f"{output}: is a folder — give -o a file name ending in .xlsx") from None
         raise WorkbookError(f"{output.name}: the evaluation could not be saved ({e.strerror or e}) — check that the folder is writable and the disk not full") from None
     return output

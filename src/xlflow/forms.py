@@ -532,10 +532,26 @@ def read_process_and_info_file(path: Path) -> tuple[Process, dict[str, str]]:
 
 
 def render_forms_pdf(process: Process, info: dict, pdf_dir: Path) -> list[Path]:
-    """One PDF per form in ``pdf_dir``, named after the form, in one LibreOffice run."""
-    from .render import to_pdf
+    """One PDF per form in ``pdf_dir``, named after the form (LibreOffice, or Excel on a
+    Windows PC without LibreOffice: :func:`xlflow.render.to_pdf`).
 
+    Called after the forms were filled into the register, so every refusal says that the
+    register is done and only the PDFs are missing. The folder is made first, before the
+    PDF program starts; a PDF held open in a viewer (Windows) is retried briefly and then
+    named.
+    """
+    from .render import RenderError, to_pdf
+    from .sharing import IN_USE, call_retrying_sharing, is_sharing_violation
+
+    done = "the forms were filled in the register; no PDF was written"
     pdf_dir = Path(pdf_dir)
+    try:
+        pdf_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RenderError(f"{pdf_dir}: cannot make the PDF folder ({e.strerror or e}) — {done}; "
+                          "give --pdf a folder you can write") from None
+    if not pdf_dir.is_dir():
+        raise RenderError(f"{pdf_dir}: not a folder — {done}; give --pdf a folder")
     with tempfile.TemporaryDirectory(prefix="xlflow-forms-") as tmp:
         srcs = []
         for code in ("form_design", "form_steps"):
@@ -547,9 +563,15 @@ def render_forms_pdf(process: Process, info: dict, pdf_dir: Path) -> list[Path]:
             srcs.append(p)
         made = to_pdf(srcs, Path(tmp) / "pdf")
         out = []
-        pdf_dir.mkdir(parents=True, exist_ok=True)
         for code, pdf in zip(("form_design", "form_steps"), made):
             target = pdf_dir / f"{SHEETS[code]}.pdf"
-            target.write_bytes(pdf.read_bytes())
+            try:
+                call_retrying_sharing(target.write_bytes, pdf.read_bytes())
+            except OSError as e:
+                if is_sharing_violation(e):
+                    raise RenderError(f"{target.name}: {IN_USE} — the forms were filled in the register; "
+                                      "close the PDF (a PDF viewer?) and run the command again") from None
+                raise RenderError(f"{target}: the PDF could not be written ({e.strerror or e}) — "
+                                  "the forms were filled in the register; check the folder and the disk") from None
             out.append(target)
     return out

@@ -1,4 +1,5 @@
-"""Workbooks to PDF through LibreOffice headless: the printable forms and evaluation.
+"""Workbooks to PDF: the printable forms and the evaluation, through LibreOffice headless,
+or through Excel (xlwings) on a Windows PC that has Excel but no LibreOffice.
 
 Why: the PMQA team files the appendix forms and the evaluation as PDF, and a PDF made by a
 real spreadsheet program is the honest test that the page setup (A4, margins, print titles,
@@ -13,6 +14,14 @@ with a timeout after which the whole process group is killed.
 [PosixPath('out/forms.pdf')]
 
 ``XLFLOW_SOFFICE`` names the program when it is not on the PATH.
+
+Which program: :func:`choose_renderer` takes LibreOffice when it is found (``XLFLOW_SOFFICE``,
+the PATH, the usual install places) -- the same on every PC and in the tests; else, on
+Windows with Excel installed, Excel through xlwings (``Book.to_pdf``: Excel opens each
+workbook read-only in a hidden instance and exports every sheet with its own page setup);
+else a :class:`RenderError` that says what to install. The choice is told once per call
+through :data:`notice` (a line on stderr: ``xlflow: PDF by LibreOffice (…)`` or
+``xlflow: PDF by Excel (…)``).
 """
 
 from __future__ import annotations
@@ -21,8 +30,11 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .errors import XlflowError
 
@@ -38,7 +50,67 @@ TIMEOUT = 180.0
 
 
 class RenderError(XlflowError):
-    """LibreOffice is missing, failed, or did not finish converting a workbook to PDF."""
+    """No PDF program, or LibreOffice / Excel failed or did not finish converting a workbook."""
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """The program that makes the PDFs: ``"LibreOffice"`` (with its soffice) or ``"Excel"``."""
+
+    name: str
+    program: Path | None = None
+
+    def __str__(self) -> str:
+        if self.name == "Excel":
+            return "Excel (through xlwings; LibreOffice is not installed)"
+        return f"LibreOffice ({self.program})"
+
+
+def _say_on_stderr(text: str) -> None:
+    print(f"xlflow: {text}", file=sys.stderr, flush=True)
+
+
+#: Where the renderer choice is told; a door may point it elsewhere (it receives one line).
+notice: Callable[[str], None] = _say_on_stderr
+
+
+def on_windows() -> bool:
+    return sys.platform == "win32"
+
+
+def excel_installed() -> bool:
+    """Excel is registered for automation on this Windows PC (the key xlwings' ``App()``
+    starts it by); False elsewhere."""
+    if not on_windows():
+        return False
+    try:
+        import winreg
+    except ImportError:
+        return False
+    try:
+        with winreg.OpenKey(winreg.HKEY_CLASSES_ROOT, r"Excel.Application\CLSID"):
+            return True
+    except OSError:
+        return False
+
+
+def choose_renderer() -> Renderer:
+    """LibreOffice if found, else Excel on Windows when installed, else :class:`RenderError`.
+
+    A wrong ``XLFLOW_SOFFICE`` is an error, not a reason to fall back: it was set on purpose.
+    """
+    try:
+        return Renderer("LibreOffice", find_soffice())
+    except RenderError:
+        if os.environ.get("XLFLOW_SOFFICE") or not on_windows():
+            raise
+        if not excel_installed():
+            raise RenderError(
+                "neither LibreOffice nor Excel is installed — PDFs are made with LibreOffice headless, or on "
+                "Windows with Excel: install Excel or LibreOffice (libreoffice.org; or set XLFLOW_SOFFICE to "
+                "its soffice.exe); the .xlsx files were written without PDFs"
+            ) from None
+        return Renderer("Excel")
 
 
 def find_soffice() -> Path:
@@ -61,14 +133,16 @@ def find_soffice() -> Path:
         if Path(place).is_file():
             return Path(place)
     raise RenderError(
-        "LibreOffice is not installed (no soffice on the PATH) — PDFs are made with LibreOffice headless: "
-        "install it (Debian/Ubuntu: sudo apt-get install libreoffice-calc fonts-thai-tlwg; Windows: libreoffice.org), "
-        "or set XLFLOW_SOFFICE to its soffice program; the .xlsx files were written without PDFs"
+        "LibreOffice is not installed (no soffice on the PATH) — PDFs are made with LibreOffice headless "
+        "(or, on Windows, with Excel): install it (Debian/Ubuntu: sudo apt-get install libreoffice-calc "
+        "fonts-thai-tlwg; Windows: libreoffice.org), or set XLFLOW_SOFFICE to its soffice program; "
+        "the .xlsx files were written without PDFs"
     )
 
 
 def to_pdf(files: list[Path], out_dir: Path, timeout: float = TIMEOUT) -> list[Path]:
-    """Convert each workbook in ``files`` to ``out_dir/<stem>.pdf`` in one LibreOffice run.
+    """Convert each workbook in ``files`` to ``out_dir/<stem>.pdf``: in one LibreOffice run, or
+    with Excel where LibreOffice is missing (:func:`choose_renderer`, told through :data:`notice`).
 
     Every sheet of a workbook becomes pages of its PDF, with the sheet's own page setup.
     Returns the PDFs in the order of ``files``; raises :class:`RenderError` naming the file
@@ -90,11 +164,24 @@ def to_pdf(files: list[Path], out_dir: Path, timeout: float = TIMEOUT) -> list[P
     except OSError as e:
         raise RenderError(f"{out_dir}: cannot make the PDF folder ({e.strerror or e}) — choose a folder you can write") from None
     out_dir = out_dir.resolve()
-    soffice = find_soffice()
+    renderer = choose_renderer()
+    notice(f"PDF by {renderer}")
     targets = [out_dir / f"{s}.pdf" for s in stems]
     for t in targets:  # a stale PDF must not pass for a fresh one
         if t.exists():
-            t.unlink()
+            try:
+                t.unlink()
+            except OSError as e:
+                raise RenderError(f"{t}: the old PDF cannot be replaced ({e.strerror or e}) — "
+                                  "close it in the PDF viewer and try again") from None
+    if renderer.name == "Excel":
+        return _excel_to_pdf(files, targets)
+    return _libreoffice_to_pdf(renderer.program, files, targets, out_dir, timeout)
+
+
+def _libreoffice_to_pdf(soffice: Path, files: list[Path], targets: list[Path], out_dir: Path,
+                        timeout: float) -> list[Path]:
+    """One ``soffice --convert-to pdf`` run for all ``files`` into ``out_dir``."""
     with tempfile.TemporaryDirectory(prefix="xlflow-lo-") as profile:
         cmd = [
             str(soffice),
@@ -125,6 +212,53 @@ def to_pdf(files: list[Path], out_dir: Path, timeout: float = TIMEOUT) -> list[P
             f"LibreOffice did not convert {', '.join(f.name for f in missing)} to PDF (exit code {proc.returncode}"
             f"{': ' + said[-1] if said else ''}) — open the file in LibreOffice to see whether it is damaged"
         )
+    return targets
+
+
+def _excel_to_pdf(files: list[Path], targets: list[Path]) -> list[Path]:
+    """Each workbook to its PDF with Excel, through xlwings (``Book.to_pdf``).
+
+    Needs Windows with Excel; it cannot run in this project's tests (Linux, no Excel), which
+    check the choice of renderer and this function's calls against a stand-in for xlwings.
+    One hidden Excel instance of its own (never the clerk's open Excel), no alerts, each
+    workbook opened read-only and closed without saving, the instance quit in ``finally``.
+    Every failure becomes a :class:`RenderError` naming the file.
+    """
+    try:
+        import xlwings as xw
+    except ImportError:
+        raise RenderError("xlwings is not installed, so Excel cannot make the PDFs — "
+                          "reinstall xlflow (pip install xlflow) or install LibreOffice") from None
+    try:
+        app = xw.App(visible=False, add_book=False)
+    except Exception as e:  # noqa: BLE001 - COM errors have no common class outside Windows
+        raise RenderError(f"Excel could not be started to make the PDFs ({e}) — check that Excel "
+                          "opens on this PC, or install LibreOffice") from None
+    try:
+        app.display_alerts = False
+        for source, target in zip(files, targets):
+            book = None
+            try:
+                book = app.books.open(str(source), update_links=False, read_only=True)
+                book.to_pdf(str(target), show=False)
+            except Exception as e:  # noqa: BLE001
+                raise RenderError(f"Excel did not convert {source.name} to PDF ({e}) — open the file "
+                                  "in Excel to see whether it is damaged") from None
+            finally:
+                if book is not None:
+                    try:
+                        book.close()
+                    except Exception:  # noqa: BLE001 - already failing or closed
+                        pass
+    finally:
+        try:
+            app.quit()
+        except Exception:  # noqa: BLE001
+            pass
+    missing = [f for f, t in zip(files, targets) if not t.is_file() or t.stat().st_size == 0]
+    if missing:
+        raise RenderError(f"Excel did not write a PDF of {', '.join(f.name for f in missing)} — "
+                          "open the file in Excel and print it to PDF to see why")
     return targets
 
 

@@ -1,10 +1,13 @@
 """Build ``xlflow.xlam``: the ribbon add-in whose buttons call ``xlflow.macros`` via xlwings.
 
-The add-in is put together from source, without Excel, in three layers:
+The add-in is put together from source, without Excel, in three layers, then stamped and
+checked:
 
 1. ``xl/vbaProject.bin`` -- a *source-only* VBA project (MS-OVBA). It holds our module
-   ``xlflow`` (``xlflow.bas``, one Sub per ribbon button), the xlwings VBA module that
-   provides ``RunPython`` and the ``Dictionary`` class that module uses on the Mac, both
+   ``xlflow`` (``xlflow.bas``: per ribbon button its callback and a parameterless twin,
+   ``XlflowAdvance(control)`` → ``XlflowAdvanceRun()``, checked by :func:`ribbon_twins`),
+   the xlwings VBA module that provides ``RunPython`` and the ``Dictionary`` class that
+   module uses on the Mac, both
    read at build time from the installed xlwings package, plus the ``ThisWorkbook`` and
    ``Sheet1`` document modules every Excel project has. "Source-only" means no compiled
    performance cache: the ``_VBA_PROJECT`` stream carries version 0xFFFF, which per
@@ -25,8 +28,8 @@ The add-in is put together from source, without Excel, in three layers:
    * The compound file (MS-CFB: header, FAT, mini FAT, directory tree) is written by
      ``ms_cfb``, the CFB writer ``ms_ovba`` depends on. ``olefile`` is *not* an option
      for writing: it only reads compound files (it can overwrite a stream in place at
-     the same size, not create a file). ``olefile``/``oletools`` serve in the tests as
-     independent readers of what was written.
+     the same size, not create a file). ``olefile`` (step 5) and ``oletools`` (the tests)
+     serve as independent readers of what was written.
 
    ``ms_cfb`` (like ``ms_ovba``'s driver) writes scratch files (``fatChain.bin``) into
    the *current directory*, so that step runs with the working directory switched to a
@@ -40,8 +43,23 @@ The add-in is put together from source, without Excel, in three layers:
 3. The ribbon: ``customUI/customUI14.xml`` is added and wired in ``_rels/.rels`` with the
    ``.../2007/relationships/ui/extensibility`` relationship.
 
-Steps 2 and 3 copy the XlsxWriter zip into a new zip (never edited in place), written to a
-temporary file beside the output and moved over it with ``os.replace``.
+4. The version: the add-in's title (``docProps/core.xml``, shown by File → Options →
+   Add-ins) and a hidden workbook name, ``xlflow_xlwings_version``, carry the version of
+   the xlwings whose VBA module went in; a click checks it (:mod:`xlflow.addin.version`).
+
+5. The check: the finished file is read back with :mod:`xlflow.addin.ovba` (olefile and
+   the specification, no code shared with the writer) and compared field by field with the
+   Excel-made add-ins in the xlwings package (:mod:`xlflow.addin.compare`). A difference
+   that MS-OVBA does not allow fails the build: nothing is written.
+
+Steps 2 and 3 copy the XlsxWriter zip into a new zip (never edited in place). Only the
+checked file is copied to a temporary file beside the output and moved over it; on
+Windows a loaded add-in (Excel holds it open) or a scanner makes that fail with a sharing
+violation, which is retried briefly and then reported as "in use" (:mod:`xlflow.sharing`).
+
+Every failure a user can meet -- the builder libraries not installed (the ``addin``
+extra), a wrong suffix, a folder that cannot be made or written, the output held open --
+is an :class:`AddinError` with the fix in words; the command line shows it as ``Error:``.
 
 Which xlwings module: for an ``.xlam``, ``xlwings_custom_addin.bas`` -- the file xlwings
 itself ships for custom add-ins (``xlwings copy vba --addin``). It differs from the
@@ -65,6 +83,11 @@ import uuid
 import xml.etree.ElementTree as ET
 import zipfile
 from pathlib import Path
+
+from ..errors import XlflowError
+from ..sharing import IN_USE, call_retrying_sharing, is_sharing_violation
+from .ovba import decompress  # noqa: F401 - the spec's decompression, also used here
+from .version import VERSION_NAME
 
 ADDIN_DIR = Path(__file__).resolve().parent
 BAS_PATH = ADDIN_DIR / "xlflow.bas"
@@ -93,6 +116,32 @@ _WORKSHEET_BASE = "{00020820-0000-0000-C000-000000000046}"
 _CLASS_BASE = "{FCFB3D2A-A0FA-1068-A738-08002B3371B5}"
 
 _CWD_LOCK = threading.Lock()
+
+#: The libraries of the ``addin`` extra: import name -> distribution (pyproject.toml).
+BUILDER_LIBRARIES = {"ms_ovba": "ms-ovba", "ms_cfb": "ms-cfb",
+                     "ms_ovba_compression": "ms-ovba-compression", "xlsxwriter": "XlsxWriter",
+                     "olefile": "olefile"}
+#: What to type when they are missing.
+INSTALL_BUILDER = ('pip install "xlflow[addin]" (from a copy of the repository: '
+                   'pip install ".[addin]" in its folder; on Windows: py -m pip install ...)')
+
+
+class AddinError(XlflowError):
+    """The add-in cannot be built or written (says why and what to do)."""
+
+
+def _require_builder() -> None:
+    """Import the builder libraries now, so a missing one is named before any work."""
+    import importlib
+
+    for module in BUILDER_LIBRARIES:
+        try:
+            importlib.import_module(module)
+        except ImportError as e:
+            raise AddinError(
+                f"xlflow addin build needs the add-in builder libraries, which are not installed "
+                f"({e.name or module} is missing) — install them with {INSTALL_BUILDER}, then build again"
+            ) from None
 
 
 # --------------------------------------------------------------------------- sources
@@ -225,22 +274,28 @@ def ribbon_actions() -> list[str]:
 
 
 _SUB = re.compile(
-    r"^(?:Public\s+)?Sub\s+(\w+)\s*\([^)]*\)\s*$(.*?)^End\s+Sub\b",
+    r"^(?:Public\s+)?Sub\s+(\w+)\s*\(([^)]*)\)\s*$(.*?)^End\s+Sub\b",
     re.MULTILINE | re.DOTALL | re.IGNORECASE,
 )
 _RUNPYTHON = re.compile(r'^\s*RunPython\s*\(?\s*"([^"]*)"', re.MULTILINE | re.IGNORECASE)
 _CALL = re.compile(r"^\s*import\s+xlflow\.macros\s*;\s*xlflow\.macros\.(\w+)\(\)\s*$")
 
 
+def _subs(source: str) -> dict[str, tuple[str, str]]:
+    """Sub name -> (parameter list, body) of a VBA module's text."""
+    return {m.group(1): (m.group(2).strip(), m.group(3))
+            for m in _SUB.finditer(source)}
+
+
 def macro_calls() -> dict[str, str]:
     """Sub name -> the ``xlflow.macros`` function its RunPython line calls.
 
-    Raises ValueError for a RunPython command of another shape, so a typo in the .bas
-    cannot slip through as "no call".
+    These are the parameterless macros (``XlflowAdvanceRun`` ...) that Alt+F8, Customize
+    Ribbon and the ribbon callbacks run. Raises ValueError for a RunPython command of
+    another shape, so a typo in the .bas cannot slip through as "no call".
     """
     calls: dict[str, str] = {}
-    for match in _SUB.finditer(BAS_PATH.read_text(encoding="utf-8")):
-        sub, body = match.group(1), match.group(2)
+    for sub, (_, body) in _subs(BAS_PATH.read_text(encoding="utf-8")).items():
         commands = _RUNPYTHON.findall(body)
         if not commands:
             continue
@@ -254,6 +309,40 @@ def macro_calls() -> dict[str, str]:
             )
         calls[sub] = call.group(1)
     return calls
+
+
+#: The parameterless twin of a ribbon callback: XlflowAdvance -> XlflowAdvanceRun.
+TWIN_SUFFIX = "Run"
+
+
+def ribbon_twins() -> dict[str, str]:
+    """Ribbon callback -> its parameterless twin, checked.
+
+    Every ``onAction`` of customUI14.xml must be a Sub of xlflow.bas that takes
+    ``control As IRibbonControl`` and does nothing but call ``<name>Run``, a Sub without
+    parameters whose one line is the RunPython call. So the button, Alt+F8 and a button
+    placed by hand (Customize Ribbon → Macros) run the same code. Raises ValueError
+    naming the first callback that breaks this.
+    """
+    subs = _subs(BAS_PATH.read_text(encoding="utf-8"))
+    calls = macro_calls()
+    twins: dict[str, str] = {}
+    for action in ribbon_actions():
+        if action not in subs:
+            raise ValueError(f"{CUSTOMUI_PATH.name}: onAction {action} is not a Sub of "
+                             f"{BAS_PATH.name}; the button would do nothing")
+        params, body = subs[action]
+        twin = action + TWIN_SUFFIX
+        if not re.fullmatch(r"(ByVal\s+|ByRef\s+)?\w+\s+As\s+IRibbonControl", params, re.IGNORECASE):
+            raise ValueError(f"Sub {action}: a ribbon callback takes (control As IRibbonControl), not ({params})")
+        if body.strip() != twin:
+            raise ValueError(f"Sub {action}: its one line must be {twin} (the macro Alt+F8 runs)")
+        if twin not in subs or subs[twin][0] != "":
+            raise ValueError(f"{BAS_PATH.name} has no Sub {twin}() without parameters for the button {action}")
+        if twin not in calls:
+            raise ValueError(f"Sub {twin}: no RunPython line")
+        twins[action] = twin
+    return twins
 
 
 # ------------------------------------------------------------------- vbaProject.bin
@@ -279,50 +368,6 @@ def _compressor():
             return offset, length
 
     return FixedMsOvba()
-
-
-def decompress(container: bytes) -> bytes:
-    """MS-OVBA 2.4.1.3.1 decompression, used to check every compressed stream.
-
-    (ms_ovba_compression's own ``decompress`` skips two bytes between chunks, so it
-    cannot serve as the check.)
-    """
-    if not container or container[0] != 0x01:
-        raise ValueError("compressed container must start with 0x01")
-    out = bytearray()
-    pos = 1
-    while pos < len(container):
-        header = int.from_bytes(container[pos:pos + 2], "little")
-        if (header >> 12) & 0b111 != 0b011:
-            raise ValueError(f"bad chunk signature at byte {pos}")
-        chunk_end = pos + (header & 0x0FFF) + 3
-        pos += 2
-        if not header & 0x8000:  # raw chunk: 4096 bytes as they are
-            out += container[pos:pos + 4096]
-            pos += 4096
-            continue
-        chunk_start = len(out)
-        while pos < chunk_end:
-            flags = container[pos]
-            pos += 1
-            for bit in range(8):
-                if pos >= chunk_end:
-                    break
-                if not (flags >> bit) & 1:
-                    out.append(container[pos])
-                    pos += 1
-                    continue
-                token = int.from_bytes(container[pos:pos + 2], "little")
-                pos += 2
-                bit_count = max((len(out) - chunk_start - 1).bit_length(), 4)
-                length = (token & (0xFFFF >> bit_count)) + 3
-                offset = (token >> (16 - bit_count)) + 1
-                if offset > len(out) - chunk_start:
-                    raise ValueError("copy token points before the chunk")
-                for _ in range(length):
-                    out.append(out[-offset])
-        pos = chunk_end
-    return bytes(out)
 
 
 def _compress(data: bytes, what: str) -> bytes:
@@ -390,7 +435,10 @@ def vba_project_bin(modules: dict[str, str], workdir: Path) -> Path:
     streams.append(("VBA", "dir", _compress(DirStream(project).to_bytes(), "the dir stream")))
     streams.append(("VBA", "_VBA_PROJECT", ProjectView(project).to_bytes()))
     streams.append((None, "PROJECTwm", ProjectWm(project).to_bytes()))
-    streams.append((None, "PROJECT", Project(project).to_bytes()))
+    project_view = Project(project)
+    # What Excel writes after HelpContextID (MS-OVBA 2.3.1.14; the Excel-made add-ins have it).
+    project_view.add_attribute("VersionCompatible32", "393222000")
+    streams.append((None, "PROJECT", project_view.to_bytes()))
 
     root = RootDirectory()
     root.set_modified(project.default_date)
@@ -423,15 +471,22 @@ def vba_project_bin(modules: dict[str, str], workdir: Path) -> Path:
 
 
 # ------------------------------------------------------------------------ container
-def _write_container(path: Path, vba_bin: Path) -> None:
+def _xlwings_version() -> str:
+    import xlwings
+
+    return xlwings.__version__
+
+
+def _write_container(path: Path, vba_bin: Path, xlwings_version: str) -> None:
     import xlsxwriter
 
     workbook = xlsxwriter.Workbook(str(path))
     workbook.set_properties({
-        "title": "xlflow add-in",
+        # Excel shows the title in File → Options → Add-ins; it says which xlwings went in.
+        "title": f"xlflow add-in (xlwings {xlwings_version})",
         "subject": "Ribbon for the xlflow register",
         "author": "xlflow",
-        "comments": "Built by `xlflow addin build`.",
+        "comments": f"Built by `xlflow addin build` with the VBA module of xlwings {xlwings_version}.",
     })
     sheet = workbook.add_worksheet("xlflow")
     bold = workbook.add_format({"bold": True, "font_size": 14})
@@ -441,12 +496,24 @@ def _write_container(path: Path, vba_bin: Path) -> None:
                       "function of the Python module xlflow.macros through xlwings.")
     sheet.write(2, 0, "เพิ่มแท็บ xlflow บนริบบอนของ Excel ปุ่มแต่ละปุ่มเรียกฟังก์ชันใน "
                       "xlflow.macros ผ่าน xlwings")
-    sheet.write(3, 0, "Built by `xlflow addin build`; do not edit, rebuild instead.")
+    sheet.write(3, 0, f"Built by `xlflow addin build` with xlwings {xlwings_version}; "
+                      "do not edit, rebuild instead.")
+    # The hidden setting a click compares with the installed xlwings (xlflow.addin.version).
+    workbook.define_name(VERSION_NAME, f'="{xlwings_version}"')
     workbook.add_vba_project(str(vba_bin))
     # Code names must match the document modules in the project.
     workbook.set_vba_name("ThisWorkbook")
     sheet.set_vba_name("Sheet1")
     workbook.close()
+
+
+def _workbook_xml(data: bytes) -> bytes:
+    """Hide the version name (XlsxWriter has no switch for a hidden name)."""
+    text = data.decode("utf-8")
+    tag = f'<definedName name="{VERSION_NAME}">'
+    if text.count(tag) != 1:
+        raise AddinError(f"xl/workbook.xml: expected the name {VERSION_NAME} once")
+    return text.replace(tag, f'<definedName name="{VERSION_NAME}" hidden="1">').encode("utf-8")
 
 
 def _content_types(data: bytes, addin: bool) -> bytes:
@@ -489,31 +556,84 @@ def _file_mode(output: Path) -> int:
         return 0o666 & ~umask
 
 
-def _finish_package(container: Path, output: Path, addin: bool) -> None:
+def _finish_package(container: Path, target: Path, addin: bool) -> None:
+    """The XlsxWriter container with the add-in content type, the hidden version name
+    and the ribbon, written as a new zip at ``target``."""
     ribbon = CUSTOMUI_PATH.read_bytes()
     ET.fromstring(ribbon)  # well-formed, or fail here rather than in Excel
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+    with zipfile.ZipFile(container) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
+        names = src.namelist()
+        if CUSTOMUI_PART in names:
+            raise ValueError(f"container already has {CUSTOMUI_PART}")
+        # [Content_Types].xml first, as Office writes it.
+        names.sort(key=lambda n: n != "[Content_Types].xml")
+        for name in names:
+            data = src.read(name)
+            if name == "[Content_Types].xml":
+                data = _content_types(data, addin)
+            elif name == "_rels/.rels":
+                data = _package_rels(data)
+            elif name == "xl/workbook.xml":
+                data = _workbook_xml(data)
+            dst.writestr(name, data)
+        dst.writestr(CUSTOMUI_PART, ribbon)
+
+
+def check_against_excel(built: Path) -> list:
+    """The field-by-field comparison of a built add-in with the Excel-made ones
+    (:func:`xlflow.addin.compare.compare`); raises AddinError if MS-OVBA does not allow a
+    difference. Where the installed xlwings ships no reference add-ins, the fields are
+    still checked against the specification's own rules."""
+    from .compare import compare, excel_references, not_allowed
+    from .ovba import OvbaFormatError
+
+    try:
+        rows = compare(built, excel_references())
+    except (OvbaFormatError, KeyError, zipfile.BadZipFile) as e:
+        raise AddinError(f"the built add-in cannot be read back ({e}) — nothing was written; "
+                         "this is a fault of the builder, please report it") from None
+    bad = not_allowed(rows)
+    if bad:
+        said = "; ".join(f"{r.field}: ours {r.ours} ({r.rule})" for r in bad)
+        raise AddinError(f"the built add-in differs from Excel's own where MS-OVBA does not allow it — "
+                         f"{said} — nothing was written; reinstall the pinned builder libraries "
+                         f"({INSTALL_BUILDER}) and build again, or report it")
+    return rows
+
+
+def _place(built: Path, output: Path) -> None:
+    """Copy the checked file beside ``output`` and move it over, atomically."""
+    folder = output.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise AddinError(f"{folder}: the folder cannot be made ({e.strerror or e}) — "
+                         "choose another place with -o") from None
+    if not folder.is_dir():
+        raise AddinError(f"{folder}: not a folder — choose another place with -o")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
+    except OSError as e:
+        raise AddinError(f"{folder}: cannot write there ({e.strerror or e}) — "
+                         "choose a folder you can write with -o") from None
     os.close(fd)
     tmp = Path(tmp_name)
-    os.chmod(tmp, _file_mode(output))  # mkstemp makes it 0600
+    replaced = False
     try:
-        with zipfile.ZipFile(container) as src, \
-                zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
-            names = src.namelist()
-            if CUSTOMUI_PART in names:
-                raise ValueError(f"container already has {CUSTOMUI_PART}")
-            # [Content_Types].xml first, as Office writes it.
-            names.sort(key=lambda n: n != "[Content_Types].xml")
-            for name in names:
-                data = src.read(name)
-                if name == "[Content_Types].xml":
-                    data = _content_types(data, addin)
-                elif name == "_rels/.rels":
-                    data = _package_rels(data)
-                dst.writestr(name, data)
-            dst.writestr(CUSTOMUI_PART, ribbon)
-        os.replace(tmp, output)
+        os.chmod(tmp, _file_mode(output))  # mkstemp makes it 0600
+        tmp.write_bytes(built.read_bytes())
+        replaced = True
+        call_retrying_sharing(os.replace, tmp, output)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        if replaced and is_sharing_violation(e):
+            raise AddinError(f"{output.name}: {IN_USE} — nothing was changed; if the add-in is loaded "
+                             "in Excel, close Excel and build again") from None
+        if replaced and output.is_dir():
+            raise AddinError(f"{output}: is a folder — give the add-in's file name with -o, "
+                             "e.g. -o xlflow.xlam") from None
+        raise AddinError(f"{output}: the add-in could not be written ({e.strerror or e}) — "
+                         "nothing was changed; check the folder and the disk") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -526,24 +646,29 @@ def build_addin(output: Path) -> Path:
     ``.xlam`` (the default product) gives an Excel add-in; ``.xlsm`` gives the same
     project and ribbon in an ordinary macro-enabled workbook (with the standalone xlwings
     module), handy for opening in LibreOffice or for trying the buttons without
-    installing an add-in. An existing file at ``output`` is replaced atomically.
+    installing an add-in. The file is checked against the Excel-made add-ins before it is
+    written (:func:`check_against_excel`); an existing file at ``output`` is replaced
+    atomically. Raises :class:`AddinError` with the fix for everything a user can meet.
     """
     output = Path(output)
     suffix = output.suffix.lower()
     if suffix not in (".xlam", ".xlsm"):
-        raise ValueError(f"{output.name}: the add-in must be .xlam (or .xlsm), not {suffix!r}")
+        raise AddinError(f"{output.name}: the add-in must be a .xlam file (or .xlsm to try it as a "
+                         f"workbook), not {suffix or 'a name without one'!r} — e.g. -o xlflow.xlam")
+    _require_builder()
     addin = suffix == ".xlam"
-    modules = vba_modules(addin=addin)
-    subs = {m.group(1) for m in _SUB.finditer(modules[MODULE_NAME])}
-    unknown = [action for action in ribbon_actions() if action not in subs]
-    if unknown:
-        raise ValueError(f"{CUSTOMUI_PATH.name}: onAction {', '.join(unknown)} is not a Sub "
-                         f"of {BAS_PATH.name}; the button would do nothing")
-    macro_calls()  # a malformed RunPython line fails the build, not the clerk's click
+    try:
+        modules = vba_modules(addin=addin)
+        ribbon_twins()  # every button has its callback and parameterless macro
+    except (ValueError, FileNotFoundError) as e:
+        raise AddinError(f"the add-in's sources do not fit together: {e}") from None
     with tempfile.TemporaryDirectory(prefix="xlflow-addin-") as tmp:
         tmpdir = Path(tmp)
         vba_bin = vba_project_bin(modules, tmpdir / "vba")
         container = tmpdir / "container.xlsm"
-        _write_container(container, vba_bin)
-        _finish_package(container, output, addin)
+        _write_container(container, vba_bin, _xlwings_version())
+        built = tmpdir / f"built{suffix}"
+        _finish_package(container, built, addin)
+        check_against_excel(built)
+        _place(built, output)
     return output
