@@ -9,6 +9,8 @@ check finds the add-in the way it will on a clerk's PC. The message box itself (
 
 from __future__ import annotations
 
+from test_macros import CLI_WORDS
+
 import shutil
 import sys
 import zipfile
@@ -69,8 +71,9 @@ def test_a_click_with_another_xlwings_says_so_with_the_fix(clicked):
     assert str(e.value) == (
         f"the xlflow add-in xlflow.xlam was built with xlwings {xlwings.__version__}, but the Python it "
         "starts has xlwings 0.38.0; the buttons need the two to be the same. Nothing was changed — ask "
-        "whoever installed xlflow to build the add-in again with that Python (close Excel, then: "
-        f'py -m xlflow addin build -o "{clicked}"), then open Excel again')
+        f"whoever installed xlflow to build the add-in again with that Python (step 3 of the guide, over {clicked}), "
+        "then open Excel again")
+    assert not CLI_WORDS.search(str(e.value))  # a clerk reads it in Excel: no command, no option
 
 
 def test_a_workbook_without_the_name_is_not_checked(tmp_path):

@@ -50,6 +50,7 @@ from . import schema, service
 from .errors import IllegalAction, WorkbookError, XlflowError
 from .schema import SHEETS
 from .worktime import BKK, local
+from .addin.version import check_addin_xlwings
 from .apply import apply
 from .ports.xlwings import MOVED, Sheet, XlwingsPort, to_excel
 
@@ -157,6 +158,7 @@ def fill_forms(at: datetime | None = None) -> None:
     """
     xl = _caller()
     try:
+        check_addin_xlwings()
         from openpyxl import Workbook
 
         from .process import Process
@@ -226,6 +228,7 @@ def _click(run: Callable[[Session], None], at: datetime | None, sheets: tuple[st
     """Read, run, write; every refusal (or a workbook that cannot be read) in one message box."""
     xl = _caller()
     try:
+        check_addin_xlwings()  # an add-in built with another xlwings than this Python's: said in words
         s = _session(xl, at, sheets, log)
         run(s)
         messages = s.refused

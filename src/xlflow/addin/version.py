@@ -48,7 +48,7 @@ class AddinVersionMismatch(XlflowError):
             f"the xlflow add-in {self.addin.name} was built with xlwings {built}, but the Python "
             f"it starts has xlwings {installed}; the buttons need the two to be the same. Nothing "
             "was changed — ask whoever installed xlflow to build the add-in again with that Python "
-            f'(close Excel, then: py -m xlflow addin build -o "{self.addin}"), then open Excel again'
+            f"(step 3 of the guide, over {self.addin}), then open Excel again"
         )
 
 
