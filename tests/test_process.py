@@ -9,7 +9,7 @@ import pytest
 
 from xlflow import book
 from xlflow.errors import ProcessError
-from xlflow.process import COLUMNS, END, Process
+from xlflow.process import COLUMNS, END, FollowUp, Process, parse_follow_up
 from xlflow.schema import SHEETS
 
 PROC = SHEETS["process"]
@@ -36,6 +36,15 @@ SUB52 = (
     'Sub-step 5.2 means two things: the flow chart says "๕.๒ ผู้บริหารลงนามให้ความเห็นชอบ" (executives sign), '
     'the work instruction says "จัดส่งความเห็น/ข้อเสนอ/ท่าทีของกระทรวงแรงงานให้หน่วยงานภายนอกเพื่อทราบ/พิจารณา" (send the answer out)'
 )
+FOLLOW_UP = (
+    'Follow-up: the evaluation system (section ๘, page ๗) says "กลุ่มงานวิเทศสัมพันธ์ สำนักประสานความร่วมมือระหว่างประเทศ '
+    'ได้ประเมินผล รอบ ๙ เดือน และรอบ ๑๒ เดือน" (กลุ่มวิเทศสัมพันธ์ evaluates the 9-month and 12-month rounds), '
+    "the work instruction (section ๖) gives the 12-month round to สำนักประสานความร่วมมือระหว่างประเทศ "
+    "(ติดตามประเมินผล: หัวข้อ ๘ ให้กลุ่มวิเทศสัมพันธ์ประเมินผลรอบ ๙ และ ๑๒ เดือน "
+    "แต่หัวข้อ ๖ ให้สำนักประสานความร่วมมือระหว่างประเทศประเมินผลรอบ ๑๒ เดือน)"
+)
+#: The follow-up column as init writes it: section ๖'s ติดตามประเมินผล, one round a line.
+FOLLOW_UP_CELL = "๙ เดือน: กลุ่มวิเทศสัมพันธ์\n๑๒ เดือน: สำนักประสานความร่วมมือระหว่างประเทศ"
 
 
 def rows_of(process: Process) -> list[dict]:
@@ -74,8 +83,26 @@ def test_default_process_roles_split_on_slash():
     assert MANUAL["1.1"].roles == ("เจ้าหน้าที่งานสารบรรณ สปร.",)
 
 
-def test_manual_inconsistencies_are_the_four_the_manual_contains():
-    assert MANUAL.inconsistencies() == [STEP3, STEP4, STEP1, SUB52]
+def test_manual_inconsistencies_are_the_five_the_manual_contains():
+    assert MANUAL.inconsistencies() == [STEP3, STEP4, STEP1, SUB52, FOLLOW_UP]
+
+
+def test_every_substep_follows_up_as_section_6_prints_it_the_group_at_9_the_bureau_at_12_months():
+    assert {s.follow_up for s in MANUAL} == {FOLLOW_UP_CELL}
+    assert [(f.months, f.by_th) for f in MANUAL["3.2"].follow_ups] == [
+        (9, "กลุ่มวิเทศสัมพันธ์"), (12, "สำนักประสานความร่วมมือระหว่างประเทศ"),
+    ]
+
+
+@pytest.mark.parametrize("typed", [
+    "๑๒ เดือน: กลุ่มวิเทศสัมพันธ์",  # as written
+    "กลุ่มวิเทศสัมพันธ์ ๑๒ เดือน",  # the manual's column order
+    "รอบ 12 เดือน : กลุ่มวิเทศสัมพันธ์",
+])
+def test_follow_up_is_read_in_either_order_with_thai_or_arabic_digits(typed):
+    assert parse_follow_up(f"๙ เดือน: กลุ่มวิเทศสัมพันธ์; {typed}") == (
+        (FollowUp(9, "กลุ่มวิเทศสัมพันธ์"), FollowUp(12, "กลุ่มวิเทศสัมพันธ์")), [],
+    )
 
 
 # -- read back from rows -------------------------------------------------------------------------
@@ -89,7 +116,34 @@ def test_edited_standard_in_the_rows_wins_over_the_default():
     p = Process.from_rows(rows, sheet=PROC)
     assert p["3.2"].standard == 1140
     # step 3 now adds up to the flow chart's 20 h: that inconsistency is gone, the others stay
-    assert p.inconsistencies() == [STEP4, STEP1, SUB52]
+    assert p.inconsistencies() == [STEP4, STEP1, SUB52, FOLLOW_UP]
+
+
+def test_follow_up_edited_to_agree_with_section_8_ends_that_disagreement():
+    rows = rows_of(MANUAL)
+    for row in rows:
+        row["follow_up"] = "๙ เดือน: กลุ่มวิเทศสัมพันธ์\n๑๒ เดือน: กลุ่มวิเทศสัมพันธ์"
+    p = Process.from_rows(rows, sheet=PROC)
+    assert [(f.months, f.by_th) for f in p["1.1"].follow_ups] == [(9, "กลุ่มวิเทศสัมพันธ์"), (12, "กลุ่มวิเทศสัมพันธ์")]
+    assert p.inconsistencies() == [STEP3, STEP4, STEP1, SUB52]
+
+
+def test_rows_without_the_follow_up_column_read_with_the_manuals_follow_up():
+    rows = [{f: v for f, v in row.items() if f != "follow_up"} for row in rows_of(MANUAL)]
+    p = Process.from_rows(rows, sheet=PROC)
+    assert p.substeps == MANUAL.substeps
+    assert p.inconsistencies()[-1] == FOLLOW_UP
+
+
+def test_follow_up_that_names_no_round_is_a_problem_at_its_cell():
+    rows = rows_of(MANUAL)
+    rows[ROW["2.3"] - 2]["follow_up"] = "๙ เดือน: กลุ่มวิเทศสัมพันธ์\nทุกไตรมาส: สปร."
+    with pytest.raises(ProcessError) as exc:
+        Process.from_rows(rows, sheet=PROC)
+    assert exc.value.problems == [
+        f'{PROC}!{COL["follow_up"]}10: "ทุกไตรมาส: สปร." is not a round and who evaluates it — '
+        "type one line per round, e.g. ๙ เดือน: กลุ่มวิเทศสัมพันธ์"
+    ]
 
 
 def test_blank_standard_falls_back_to_the_manuals_value():
@@ -209,12 +263,13 @@ def test_process_command_prints_the_table_and_the_manuals_inconsistencies(xlflow
     assert lines[0] == " 1.1     5 min  เจ้าหน้าที่งานสารบรรณ สปร.  →  1.2"
     assert " 5.1   120 min  ผู้บริหารของกระทรวงแรงงาน  →  5.2 / ไม่เห็นชอบ → 3.1" in lines
     assert " 5.2    60 min  เจ้าหน้าที่งานสารบรรณ วท. / เจ้าหน้าที่ วท. ที่รับผิดชอบ  →  END" in lines
-    assert lines[-5:] == [
+    assert lines[-6:] == [
         "Where the manual contradicts itself (xlflow times the work instruction, section 6):",
         f"  - {STEP3}",
         f"  - {STEP4}",
         f"  - {STEP1}",
         f"  - {SUB52}",
+        f"  - {FOLLOW_UP}",  # section ๘ gives both rounds to the group, section ๖ the 12-month one to the bureau
     ]
 
 
@@ -225,6 +280,38 @@ def test_process_command_reads_the_books_edited_sheet(register_book, xlflow):
     assert " 4.1   240 min  เจ้าหน้าที่ วท. ที่รับผิดชอบ / ผอ.วท. / ชช.สปร. / ผอ.สปร.  →  4.2" in result.output.splitlines()
     assert STEP4 not in result.output  # 4.1 + 4.2 = 5 h, as the flow chart says
     assert STEP3 in result.output
+
+
+def test_register_process_sheet_carries_the_follow_up_column(register_book):
+    ws = openpyxl.load_workbook(register_book)[PROC]
+    assert ws[f"{COL['follow_up']}1"].value == "ติดตามประเมินผล"
+    assert {ws[f"{COL['follow_up']}{ROW[s.code]}"].value for s in MANUAL} == {FOLLOW_UP_CELL}
+
+
+def test_office_edited_follow_up_is_read_back_from_the_sheet(register_book, xlflow):
+    edit_process(register_book, **{f"{COL['follow_up']}{ROW['5.2']}": "๙ เดือน: กลุ่มวิเทศสัมพันธ์\n๑๒ เดือน: สำนักงานปลัดกระทรวงแรงงาน"})
+    p = book.load(register_book).process
+    assert [(f.months, f.by_th) for f in p["5.2"].follow_ups] == [(9, "กลุ่มวิเทศสัมพันธ์"), (12, "สำนักงานปลัดกระทรวงแรงงาน")]
+    assert p["5.1"].follow_up == FOLLOW_UP_CELL  # the other rows as init wrote them
+    line = p.inconsistencies()[-1]
+    assert "the 12-month round to สำนักประสานความร่วมมือระหว่างประเทศ and the 12-month round to สำนักงานปลัดกระทรวงแรงงาน" in line
+    assert line in xlflow("process", register_book).output
+
+
+def test_older_register_without_the_follow_up_column_still_reads(register_book, xlflow):
+    wb = openpyxl.load_workbook(register_book)
+    wb[PROC].delete_cols([f for f, _, _ in COLUMNS].index("follow_up") + 1)
+    wb.save(register_book)
+    assert book.load(register_book).process.substeps == MANUAL.substeps  # the manual's follow-up
+    result = xlflow("process", register_book)
+    assert result.exit_code == 0
+    assert result.output.splitlines()[-1] == f"  - {FOLLOW_UP}"
+    # an older register's cells keep their letters: a problem in it names the right cell
+    edit_process(register_book, **{f"{COL['next']}{ROW['2.2']}": "2.9"})
+    assert xlflow("process", register_book).output == (
+        f"Error: The {PROC} sheet has 1 problem(s):\n"
+        f'  - {PROC}!J9: "2.9" is not a sub-step of this process — type one of the codes, or END\n'
+    )
 
 
 def test_process_sheet_edited_into_nonsense_lists_every_problem_and_exits_1(register_book, xlflow):

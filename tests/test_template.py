@@ -103,8 +103,10 @@ def test_register_status_cell_is_a_formula_on_the_stored_due_times(register_book
 def test_process_sheet_holds_the_manual_and_its_inconsistencies(register_book):
     ws = openpyxl.load_workbook(register_book)[SHEETS["process"]]
     assert [ws[f"A{r}"].value for r in range(2, 17)] == [s.code for s in Process.default()]
-    notes = [ws[f"A{r}"].value for r in range(19, 23)]
-    assert notes == ["• " + line for line in Process.default().inconsistencies()]
+    lines = Process.default().inconsistencies()
+    notes = [ws[f"A{r}"].value for r in range(19, 19 + len(lines) + 1)]
+    assert notes == ["• " + line for line in lines] + [None]
+    assert any(line.startswith("Follow-up: the evaluation system (section ๘") for line in lines)  # section ๘ against section ๖
 
 
 def test_people_sheet_lists_every_role_and_the_forms_are_a4(register_book):

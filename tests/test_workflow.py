@@ -204,7 +204,7 @@ def test_approve_at_2_1_is_refused_naming_item_and_substep():
     it = Item(bkk(2026, 11, 25, 9, 0))
     it.to("2.1", bkk(2026, 11, 25, 9, 10))
     assert it.refused("approve", bkk(2026, 11, 25, 9, 30)) == (
-        "item 1/2569 at 2.1 (จัดทำหนังสือถึงกรมในสังกัดกระทรวงแรงงานที่เกี่ยวข้องพิจารณาดำเนินการ เสนอ ผอ.สปร. (ผ่าน ผอ.วท. และ ชช.สปร.) พิจารณาลงนาม): "
+        f"item 1/2569 at 2.1 ({P['2.1'].name_th}): "
         "approve is only possible at a decision (5.1) — use advance here"
     )
     assert "send back is only possible at a decision (5.1)" in it.refused("reject", bkk(2026, 11, 25, 9, 30))
@@ -246,7 +246,7 @@ def test_pause_needs_a_reason():
     it = Item(bkk(2026, 11, 30, 8, 30))
     it.to("2.1", bkk(2026, 11, 30, 9, 0))
     assert it.refused("pause", bkk(2026, 11, 30, 9, 20), note="   ") == (
-        "item 1/2569 at 2.1 (จัดทำหนังสือถึงกรมในสังกัดกระทรวงแรงงานที่เกี่ยวข้องพิจารณาดำเนินการ เสนอ ผอ.สปร. (ผ่าน ผอ.วท. และ ชช.สปร.) พิจารณาลงนาม): "
+        f"item 1/2569 at 2.1 ({P['2.1'].name_th}): "
         "a reason is required to pause — say what the work waits for"
     )
 

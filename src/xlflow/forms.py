@@ -26,6 +26,7 @@ openpyxl is used here: this is an adapter module, not a domain one.
 from __future__ import annotations
 
 import math
+import re
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -85,6 +86,7 @@ STEPS_HEADER = ("prepared_by", "unit", "process_name")
 
 BODY_PT = 14
 LINE_PT = 22.0  # one line of 14 pt TH Sarabun New (or its stand-in Laksaman; symbols from DejaVu Sans), with leading
+TEXT_LINE_PT = 23.0  # measured: a tall cell of the manual's texts (12 lines) needs 23 pt a line in LibreOffice, not 22
 
 
 # -- words -------------------------------------------------------------------------------------
@@ -175,9 +177,32 @@ def _text_width(s: str) -> int:
     return sum(1 for ch in s if not unicodedata.combining(ch) and unicodedata.category(ch) != "Mn")
 
 
-def _lines_needed(text: str, width: float) -> int:
+def _lines_needed(text: str, width: float, words: bool = False) -> int:
     per_line = max(1.0, width * 0.82)  # measured: LibreOffice fits ~0.88 base characters of 14 pt TH Sarabun New per width unit; words do not split
+    if words:  # the waste at each line's end is counted word by word, so the measured width is used
+        return sum(_word_lines(part, max(1.0, width * 0.86)) for part in _shown(text).split("\n"))
     return sum(max(1, math.ceil(_text_width(part) / per_line)) for part in _shown(text).split("\n"))
+
+
+def _word_lines(part: str, per_line: float) -> int:
+    """Lines of one paragraph of the manual's Thai, wrapped as LibreOffice and Excel wrap it:
+    at a space, or between two Thai words, but never inside a run joined by "/" up to the
+    word after its last slash ("ความสำเร็จในการจัดส่งความเห็น/ข้อเสนอ/ท่าที…"). Such a run
+    that does not fit in what is left of a line starts the next one ("5.2" stays alone)."""
+    lines, used = 1, 0.0
+    for word in part.split():
+        cut = word.rfind("/") + 1
+        cut = cut + len(re.match(r"[\u0E00-\u0E7F]{0,6}", word[cut:])[0]) if cut else 0
+        head, tail = _text_width(word[:cut]), _text_width(word[cut:])
+        if not cut and tail <= 8:  # a short word is not broken either
+            head, tail = tail, 0
+        space = 1 if used else 0
+        if head and used and used + space + head > per_line:
+            lines, used, space = lines + 1, 0.0, 0
+        used += space + head + tail
+        while used > per_line:  # the rest breaks between words, anywhere on the line
+            lines, used = lines + 1, used - per_line
+    return lines
 
 
 def _shown(v: object) -> str:
@@ -186,13 +211,15 @@ def _shown(v: object) -> str:
     return str(v)
 
 
-def fit_height(ws, row: int, cells: list[tuple[object, float]], line_pt: float = LINE_PT) -> None:
+def fit_height(ws, row: int, cells: list[tuple[object, float]], line_pt: float = LINE_PT, words: bool = False) -> None:
     """Set a row's height for its tallest wrapped cell, from ``(text, column width)`` pairs.
 
     Neither LibreOffice nor Excel re-measures a wrapped row of a generated file when it
-    opens it, so the height is estimated here from the text and written.
+    opens it, so the height is estimated here from the text and written. ``words``: wrap
+    word by word (the manual's texts, whose lines are seldom full), not character by
+    character.
     """
-    n = max((_lines_needed(t, w) for t, w in cells if t not in (None, "")), default=1)
+    n = max((_lines_needed(t, w, words) for t, w in cells if t not in (None, "")), default=1)
     ws.row_dimensions[row].height = round(n * line_pt + 6, 1)
 
 
@@ -307,7 +334,7 @@ def fill_design(ws, process: Process, fields: dict[str, str]) -> None:
             c.font, c.border = st["body"], st["box"]
             c.alignment = st["topcenter"] if i in (1, 3, 4) else st["wrap"]
         ws.cell(row=r, column=5).font = st["body"]
-        _fit_height(ws, r, list(zip(values, widths)))
+        _fit_height(ws, r, list(zip(values, widths)), TEXT_LINE_PT, words=True)  # the manual's texts
         ws.row_dimensions[r].height = max(ws.row_dimensions[r].height or 0, flowchart.row_height_pt(process, step))
         r += 1
     # Where the flow chart of the manual gives other times than the sub-steps add up to.
@@ -405,7 +432,7 @@ def fill_steps(ws, process: Process, fields: dict[str, str]) -> None:
                     c.border = st["box"] if first and final else st["top"] if first else st["bottom"] if final else st["sides"]
                 else:
                     c.border = st["box"]
-            _fit_height(ws, r, list(zip(values, widths)))
+            _fit_height(ws, r, list(zip(values, widths)), TEXT_LINE_PT, words=True)  # the manual's texts
             r += 1
     _page_setup(ws, last, r - 1, head_row)
 

@@ -8,16 +8,20 @@ table what follows, where a rejection returns, and what must be set before a sub
 >>> p = Process.default()
 >>> p.first.code, p["1.1"].next, p["5.1"].reject_to
 ('1.1', '1.2', '3.1')
+>>> [(f.months, f.by_th) for f in p["1.1"].follow_ups]
+[(9, 'กลุ่มวิเทศสัมพันธ์'), (12, 'สำนักประสานความร่วมมือระหว่างประเทศ')]
 """
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 
 from .errors import ProcessError
+from .thaidate import to_arabic_digits, to_thai_digits
 
 END = "END"
 REQUIRABLE = ("unit", "officer")
@@ -36,8 +40,47 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("next", "ขั้นตอนถัดไป", "Next"),
     ("reject_to", "ไม่เห็นชอบกลับไปที่", "On rejection, back to"),
     ("requires", "ต้องระบุก่อนเสร็จ", "Required before done"),
+    # Optional: a register made before this column reads with the manual's follow-up. It
+    # stands after the columns whose cells the checks name, so their letters are the same
+    # in an older register.
+    ("follow_up", "ติดตามประเมินผล", "Follow-up (who evaluates at which round)"),
     ("source", "ที่มา (คู่มือ)", "Source in the manual"),
 )
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """One line of the follow-up column (ติดตามประเมินผล): who evaluates at which round."""
+
+    months: int  # the round: 9 for รอบ ๙ เดือน
+    by_th: str
+
+    def __str__(self) -> str:
+        return f"{to_thai_digits(str(self.months))} เดือน: {self.by_th}"
+
+
+#: A follow-up line: "๙ เดือน: กลุ่มวิเทศสัมพันธ์" (as written), or "กลุ่มวิเทศสัมพันธ์ ๙ เดือน"
+#: (the manual's column order); รอบ before the round and Arabic digits are read too.
+_ROUND = r"(?:รอบ\s*)?(?P<m>[0-9๐-๙]{1,2})\s*เดือน"
+_FOLLOW_UP = (re.compile(rf"^{_ROUND}\s*[:：]?\s*(?P<by>\S.*)$"), re.compile(rf"^(?P<by>.*?\S)\s*[:：]?\s*{_ROUND}$"))
+
+
+def parse_follow_up(text: str) -> tuple[tuple[FollowUp, ...], list[str]]:
+    """The follow-up cell's lines (one a line, or ";" between them) → (the rounds read, the
+    lines that are not a round and who evaluates it)."""
+    got: list[FollowUp] = []
+    bad: list[str] = []
+    for line in re.split(r"[\n;]", text or ""):
+        line = " ".join(line.split())
+        if not line:
+            continue
+        m = next((m for rx in _FOLLOW_UP if (m := rx.match(line))), None)
+        months = int(to_arabic_digits(m["m"])) if m else 0
+        if m and 1 <= months <= 12:
+            got.append(FollowUp(months, m["by"].strip()))
+        else:
+            bad.append(line)
+    return tuple(got), bad
 
 
 @dataclass(frozen=True)
@@ -56,12 +99,18 @@ class SubStep:
     next: str = END
     reject_to: str = ""
     requires: str = ""
+    follow_up: str = ""  # ติดตามประเมินผล, one "<round>: <who>" a line
     source: str = ""
 
     @property
     def roles(self) -> tuple[str, ...]:
         """The role names of ``role`` (several are joined by " / " in the manual)."""
         return tuple(r.strip() for r in self.role.split("/") if r.strip()) if self.role else ()
+
+    @property
+    def follow_ups(self) -> tuple[FollowUp, ...]:
+        """The follow-up column read: who evaluates the sub-step at which round."""
+        return parse_follow_up(self.follow_up)[0]
 
     @property
     def is_decision(self) -> bool:
@@ -106,10 +155,13 @@ class Process:
     def default(cls) -> "Process":
         """The process as the manual states it (``data/process.toml``)."""
         raw = tomllib.loads(resources.files("xlflow").joinpath("data/process.toml").read_text("utf-8"))
-        subs = tuple(SubStep(**{k: v for k, v in s.items()}) for s in raw["substep"])
+        # Section ๖ prints the follow-up once for the whole table: each sub-step starts with it.
+        follow_up = "\n".join(str(FollowUp(f["months"], f["by_th"])) for f in raw.get("follow_up", []))
+        subs = tuple(SubStep(**{"follow_up": follow_up, **s}) for s in raw["substep"])
         steps = tuple(Step(**s) for s in raw["step"])
         roles = tuple(Role(**r) for r in raw["role"])
-        p = cls(subs, steps, roles, raw.get("process", {}), raw.get("flowchart", {}), raw.get("forms", {}))
+        meta = {**raw.get("process", {}), "follow_up": raw.get("follow_up", []), "section8": raw.get("section8", {})}
+        p = cls(subs, steps, roles, meta, raw.get("flowchart", {}), raw.get("forms", {}))
         p.check()
         return p
 
@@ -118,7 +170,8 @@ class Process:
         """Build from the Process sheet's rows (dicts keyed by field name, values as typed).
 
         Every problem is collected, each with its cell, and raised together as a
-        :class:`ProcessError`; a blank standard falls back to the manual's default.
+        :class:`ProcessError`; a blank standard falls back to the manual's default, and so
+        does a blank (or missing: an older register) follow-up column.
         """
         base = cls.default()
         problems: list[str] = []
@@ -147,7 +200,7 @@ class Process:
                     if f <= 0 or f != int(f):
                         raise ValueError
                     standard = int(f)
-                except (TypeError, ValueError):
+                except (TypeError, ValueError, OverflowError):  # OverflowError: infinity
                     problems.append(
                         f'{where("standard")}: "{std_raw if std_raw not in (None, "") else ""}" is not a positive whole number of working minutes'
                         f" — type the standard in minutes, e.g. 60 for one hour"
@@ -159,7 +212,7 @@ class Process:
             step_raw = row.get("step")
             try:
                 step = int(float(step_raw)) if step_raw not in (None, "") else int(code.split(".")[0])
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 problems.append(f'{where("step")}: "{step_raw}" is not a step number — type 1 to 5')
                 step = 0
             if not _text(row.get("next")):
@@ -169,6 +222,12 @@ class Process:
                 problems.append(f'{where("requires")}: "{requires}" is not one of {", ".join(REQUIRABLE)} — leave it empty or type one of them')
                 requires = ""
             pick = lambda f: _text(row.get(f)) or (getattr(default, f) if default else "")  # noqa: E731
+            follow_up = pick("follow_up")
+            for line in parse_follow_up(follow_up)[1]:
+                problems.append(
+                    f'{where("follow_up")}: "{line}" is not a round and who evaluates it — '
+                    f"type one line per round, e.g. {FollowUp(9, 'กลุ่มวิเทศสัมพันธ์')}"
+                )
             subs.append(
                 SubStep(
                     code=code,
@@ -183,6 +242,7 @@ class Process:
                     next=_text(row.get("next")) or END,  # empty: reported below, never a silent end
                     reject_to=_text(row.get("reject_to")),
                     requires=requires,
+                    follow_up=follow_up,
                     source=pick("source"),
                 )
             )
@@ -277,7 +337,8 @@ class Process:
             raise ProcessError("The process table has problems", probs)
 
     def inconsistencies(self) -> list[str]:
-        """Where the manual contradicts itself (section 5 flow chart vs section 6 work instruction).
+        """Where the manual contradicts itself (section 5 flow chart vs section 6 work instruction;
+        section 8 vs section 6 on who evaluates which round).
 
         Shown to the office, never silently resolved: the work instruction's sub-steps are
         what xlflow times; the flow chart's figures are reported beside them.
@@ -305,7 +366,32 @@ class Process:
                 f"Sub-step 5.2 means two things: the flow chart says \"{fc52}\" (executives sign), "
                 f"the work instruction says \"{self['5.2'].name_th}\" (send the answer out)"
             )
+        out += self._follow_up_disagreement()
         return out
+
+    def _follow_up_disagreement(self) -> list[str]:
+        """Section ๘ names one unit for every round; the follow-up column may name another."""
+        s8 = self.meta.get("section8") or {}
+        by, rounds = s8.get("by_th", ""), self.meta.get("evaluation_rounds", [])
+        if not by:
+            return []
+        given: dict[int, list[str]] = {}
+        for s in self.substeps:
+            for f in s.follow_ups:
+                if f.by_th not in given.setdefault(f.months, []):
+                    given[f.months].append(f.by_th)
+        others = [(m, who) for m in rounds for who in given.get(m, []) if who != by]
+        if not others:
+            return []
+        th = lambda m: to_thai_digits(str(m))  # noqa: E731
+        return [
+            f"Follow-up: the evaluation system ({s8.get('source', 'section 8')}) says \"{s8.get('text_th', '')}\" "
+            f"({by} evaluates the {' and '.join(f'{m}-month' for m in rounds)} rounds), the work instruction (section ๖) gives "
+            + " and ".join(f"the {m}-month round to {who}" for m, who in others)
+            + f" (ติดตามประเมินผล: หัวข้อ ๘ ให้{by}ประเมินผลรอบ {' และ '.join(th(m) for m in rounds)} เดือน แต่หัวข้อ ๖ ให้"
+            + " และให้".join(f"{who}ประเมินผลรอบ {th(m)} เดือน" for m, who in others)
+            + ")"
+        ]
 
 
 def _text(v: object) -> str:

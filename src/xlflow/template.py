@@ -122,15 +122,19 @@ def build(today: date, process: Process | None = None):
         cell.font, cell.fill = head_font, head_fill
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         cell.comment = Comment(c.en, "xlflow")
-    widths = {"code": 7, "step": 8, "name_th": 45, "name_en": 35, "role": 28, "standard": 12, "indicator": 35, "reference": 30, "form": 18, "next": 10, "reject_to": 12, "requires": 12, "source": 26}
+    widths = {"code": 7, "step": 8, "name_th": 45, "name_en": 35, "role": 28, "standard": 12, "indicator": 35, "reference": 30, "form": 18, "next": 10, "reject_to": 12, "requires": 12, "follow_up": 30, "source": 26}
     for i, c in enumerate(pcols):
         pr.column_dimensions[schema.col_letter(i)].width = widths.get(c.field, 14)
+    from .forms import TEXT_LINE_PT, fit_height
+
     for r, s in enumerate(process.substeps, start=2):
         for i, c in enumerate(pcols, start=1):
             v = getattr(s, c.field)
             cell = pr.cell(row=r, column=i, value=v if v != "" else None)
             cell.font, cell.alignment = body_font, wrap
             cell.border = Border(top=thin, bottom=thin, left=thin, right=thin)
+        # the manual's texts run long (2.1, 4.1): each row as tall as its longest wrapped cell
+        fit_height(pr, r, [(getattr(s, c.field), widths.get(c.field, 14)) for c in pcols], TEXT_LINE_PT, words=True)
     pr.freeze_panes = "C2"
     note_r = len(process.substeps) + 3
     pr.cell(row=note_r, column=1, value="ความไม่สอดคล้องในคู่มือ / Where the manual contradicts itself (xlflow times the work instruction, section ๖):").font = Font(name=FONT, size=14, bold=True)
