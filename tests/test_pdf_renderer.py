@@ -194,6 +194,7 @@ def test_forms_pdf_over_a_pdf_held_open(register, tmp_path, monkeypatch):
     assert r.exit_code == 1
     assert r.stderr.splitlines() == [
         f"xlflow: PDF by LibreOffice ({render.find_soffice()})",
+        *([f"xlflow: {render.font_stand_in()}"] if render.font_stand_in() else []),
         "Error: แบบฟอร์มการออกแบบกระบวนการ.pdf: the file is in use by another program (Excel, antivirus?) — "
         "the forms were filled in the register; close the PDF (a PDF viewer?) and run the command again"]
     assert len(waits) == len(sharing.RETRY_DELAYS)

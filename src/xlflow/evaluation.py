@@ -669,7 +669,7 @@ def _write_evaluation(wb, output: Path, after_save=None) -> Path:
     try:
         wb.save(tmp)
         if after_save is not None:  # openpyxl cannot draw shapes: the flow chart goes into the saved file
-            after_save(tmp)
+            tmp = after_save(tmp)
         held = True
         call_retrying_sharing(os.replace, tmp, output)
     except OSError as e:

@@ -390,16 +390,18 @@ def flowchart_anchors(ws, process: Process) -> list[str]:
     return flowchart.anchors(process, step_rows, legend)
 
 
-def add_flowchart(xlsx: Path, process: Process, ws) -> None:
-    """Draw the flow chart into the design form of the workbook file ``xlsx`` (made from the
-    openpyxl workbook holding ``ws``), in place."""
+def add_flowchart(xlsx: Path, process: Process, ws) -> Path:
+    """The workbook file ``xlsx`` (made from the openpyxl workbook holding ``ws``) with the flow
+    chart drawn into its design form, as a new file beside it (``xlsx`` is removed); returns it."""
     from .ports.package import PackagePort
 
+    xlsx = Path(xlsx)
     port = PackagePort(xlsx)
     port.set_xlflow_shapes(SHEETS["form_design"], flowchart_anchors(ws, process))
-    tmp = Path(xlsx).with_name(Path(xlsx).stem + ".chart" + Path(xlsx).suffix)
-    port.save_to(tmp)
-    tmp.replace(xlsx)
+    drawn = xlsx.with_name(xlsx.stem + ".chart" + xlsx.suffix)
+    port.save_to(drawn)
+    xlsx.unlink()
+    return drawn
 
 
 def fill_steps(ws, process: Process, fields: dict[str, str]) -> None:
@@ -586,7 +588,7 @@ def render_forms_pdf(process: Process, info: dict, pdf_dir: Path) -> list[Path]:
             only = forms_only_workbook(process, info, code)
             only.save(p)
             if code == "form_design":
-                add_flowchart(p, process, only[SHEETS[code]])
+                add_flowchart(p, process, only[SHEETS[code]]).rename(p)
             srcs.append(p)
         made = to_pdf(srcs, Path(tmp) / "pdf")
         out = []

@@ -74,6 +74,30 @@ def _say_on_stderr(text: str) -> None:
 notice: Callable[[str], None] = _say_on_stderr
 
 
+#: The font the forms and the evaluation are set in (the office's standard Thai font).
+FONT = "TH Sarabun New"
+
+
+def font_stand_in(font: str = FONT) -> str | None:
+    """Where ``font`` is not installed, the words that say which font LibreOffice draws
+    instead (fontconfig's choice), so that a PDF in a look-alike is never passed off as the
+    original; None when it is installed or fontconfig cannot say."""
+    import shutil
+    import subprocess
+
+    fc = shutil.which("fc-match")
+    if fc is None:
+        return None
+    try:
+        got = subprocess.run([fc, font, "family"], capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    family = got.split(",")[0].strip()
+    if not family or family.casefold() == font.casefold():
+        return None
+    return f"{font} is not installed here; the PDF is set in {family} instead (install {font} for the office's own font)"
+
+
 def on_windows() -> bool:
     return sys.platform == "win32"
 
@@ -166,6 +190,10 @@ def to_pdf(files: list[Path], out_dir: Path, timeout: float = TIMEOUT) -> list[P
     out_dir = out_dir.resolve()
     renderer = choose_renderer()
     notice(f"PDF by {renderer}")
+    if renderer.name != "Excel":
+        stand_in = font_stand_in()
+        if stand_in:
+            notice(stand_in)
     targets = [out_dir / f"{s}.pdf" for s in stems]
     for t in targets:  # a stale PDF must not pass for a fresh one
         if t.exists():
