@@ -130,7 +130,8 @@ def test_sheets_after_the_log_keep_their_print_titles_and_the_active_tab(tmp_pat
     wb = openpyxl.load_workbook(path)
     assert wb[process_sheet].print_title_rows == "$1:$1"
     assert wb.active.title == process_sheet
-    assert all(not wb[n].print_title_rows for n in wb.sheetnames if n != process_sheet)
+    assert wb[schema.SHEETS["register"]].print_title_rows == "$1:$1"  # the template's own, before the Log: unmoved
+    assert all(not wb[n].print_title_rows for n in wb.sheetnames if schema.log_sheet_number(n))  # none slid onto a Log sheet
 
 
 def test_a_cached_register_split_at_another_limit_is_made_again(tmp_path, monkeypatch):
