@@ -250,8 +250,10 @@ def parse(rows: dict[str, list[list]], path: Path | None = None, sha256: str = "
     parts = []
     headers = {SHEETS["register"]: list(reg_rows[0]) if len(reg_rows) else []}
     for name in logs:
-        headers[name] = list(rows[name][0]) if len(rows[name]) else []
-        part = schema.read_log(rows[name], sheet=name)
+        sheet = rows[name]  # once: a LazySheets reads the sheet at every asking
+        headers[name] = list(sheet[0]) if len(sheet) else []
+        part = schema.read_log(sheet, sheet=name)
+        del sheet
         parts.append((len(log.records), name))
         log.records += part.records
         log.row_of.update(part.row_of)
