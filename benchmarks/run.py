@@ -14,6 +14,8 @@ prints one ``name = value`` line per figure (goals and raw times on lines starti
     action_peak_rss_mb = 1261              # peak memory of `xlflow advance`
     ribbon_calls_10 = 259                  # xlwings calls of one Advance click, 10 rows
     ribbon_calls_100k = 259                # … and 100,000 rows
+    ribbon_cells_10 = 1091                 # cells one Advance click reads plus writes, 10 rows
+    ribbon_cells_100k = 1091               # … and 100,000 rows
 
 Every leg runs as a child process of its own, started the way a user starts it
 (``python -m xlflow.cli …``) and measured by ``wait4``: its CPU time (user + system) and
@@ -103,10 +105,11 @@ wb.save(sys.argv[2])
 RIBBON = """
 import sys
 sys.path.insert(0, sys.argv[1])
-from ribbon_calls import count_calls
+from ribbon_calls import measure
 for n in sys.argv[2:]:
-    c = count_calls(int(n))
-    print(c["advance"], max(c.values()), max(c, key=c.get))
+    m = measure(int(n))
+    c = {k: v["calls"] for k, v in m.items()}
+    print(c["advance"], max(c.values()), max(c, key=c.get), m["advance"]["cells"])
 """
 
 
@@ -284,14 +287,16 @@ def main(argv: list[str] | None = None) -> int:
 
         sizes = (10, a.ribbon_large)
         counts: list[int | None] = [None, None]
+        cells: list[int | None] = [None, None]
         if "ribbon" not in skip and (HERE / "ribbon_calls.py").exists():
             progress(f"counting the ribbon's xlwings calls at {label(sizes[0])} and {label(sizes[1])} rows")
             leg = run_leg(python(RIBBON, HERE, *sizes), work)
             if leg.code == 0:
                 lines = leg.out.strip().splitlines()[-2:]
                 counts = [int(line.split()[0]) for line in lines]  # one Advance, as issue 7 asks
+                cells = [int(line.split()[3]) for line in lines]  # the cells it reads plus writes (issue 14)
                 for n, line in zip(sizes, lines):
-                    _, most, button = line.split()
+                    _, most, button, _ = line.split()
                     print(f"# ribbon, {label(n)} rows: the busiest button is {button} with {most} xlwings calls")
             else:
                 print(f"# ribbon_calls.py failed (exit {leg.code}): {leg.err.strip().splitlines()[-1] if leg.err.strip() else ''}")
@@ -299,7 +304,10 @@ def main(argv: list[str] | None = None) -> int:
             print("# benchmarks/ribbon_calls.py has not landed: the ribbon counts are n/a")
         for n, c in zip(sizes, counts):
             show(f"ribbon_calls_{label(n)}", c)
+        for n, c in zip(sizes, cells):
+            show(f"ribbon_cells_{label(n)}", c)
         print(f"# goal ribbon_calls_{label(sizes[1])} == ribbon_calls_10: a click makes as many xlwings calls on a large register as on a small one")
+        print(f"# goal ribbon_cells_{label(sizes[1])} <= 2 × ribbon_cells_10: a click moves as many cells on a large register as on a small one")
     progress("done")
     return 0
 

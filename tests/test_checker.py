@@ -20,10 +20,10 @@ from smtp_fixtures import SmtpTestServer, settings_for, smtp_server, smtp_tls_se
 from test_checks import at, do, make_register, reg, script, walk
 
 from xlflow import book as bk
-from xlflow import checker, checks
+from xlflow import checker, checks, schema
 from xlflow.checker import EX_TEMPFAIL, run_check
 from xlflow.settings import CheckSettings, Settings
-from xlflow.statestore import StateStore
+from xlflow.statestore import StateStore, register_key
 
 NOW = at(2026, 11, 25, 11, 0)  # Wednesday, in office hours
 ALL = ["head@mol.go.th", "somchai@mol.go.th", "dir.wt@mol.go.th", "dir.spr@mol.go.th"]
@@ -217,7 +217,7 @@ def test_a_run_killed_between_acceptance_and_record_repeats_that_message_once(ma
     assert r.exit_code == 0
     assert {k: len(v) for k, v in inbox(smtp_server).items()} == {"head@mol.go.th": 2, "somchai@mol.go.th": 1, "dir.wt@mol.go.th": 1, "dir.spr@mol.go.th": 1}
     assert run_check(mailbook, NOW + timedelta(minutes=10)).sent == []
-    with StateStore(mailbook.parent / ".xlflow-state.sqlite") as store:
+    with StateStore(mailbook.parent / ".xlflow-state.sqlite", register=register_key(bk.load(mailbook).register_id, mailbook)) as store:
         runs = store.last_runs(3)
     assert [x.outcome for x in runs] == ["ok", "ok", None]  # the killed run never finished
 
@@ -311,19 +311,38 @@ def test_without_smtp_settings_mail_goes_to_the_outbox_beside_the_workbook(book)
     assert run_check(book, NOW).sent == []
 
 
+def test_a_bad_process_cell_is_named_and_every_breach_still_announced(mailbook, smtp_server):
+    import openpyxl
+
+    from xlflow.schema import SHEETS
+
+    wb = openpyxl.load_workbook(mailbook)
+    wb[SHEETS["process"]]["F3"] = "สิบห้า"  # 1.2's standard is not a number: the manual's 15 minutes stand in
+    wb.save(mailbook)
+    r = run_check(mailbook, NOW)
+    assert r.exit_code == checker.EX_DATAERR and r.error == ""
+    assert sorted(inbox(smtp_server)) == sorted(ALL)
+    named = ('ขั้นตอนการปฏิบัติงาน!F3: "สิบห้า" is not a positive whole number of working minutes — type the standard in minutes, '
+             "e.g. 60 for one hour (the manual's value was used for this run)")
+    assert r.problems == [named] and f"problem: {named}" in r.lines
+    text = inbox(smtp_server)["dir.wt@mol.go.th"][0].get_body(("plain",)).get_content()
+    assert named in " ".join(text.split())
+    assert "1/2569" in text  # the item at 1.2 is still timed and announced
+
+
 def test_an_unreadable_register_is_told_to_the_directors_once_a_day(mailbook, smtp_server):
     import openpyxl
 
     from xlflow.schema import SHEETS
 
     wb = openpyxl.load_workbook(mailbook)
-    wb[SHEETS["process"]]["F3"] = "สิบห้า"  # a standard that is not a number: the register cannot be used
+    del wb[SHEETS["log"]]  # not a cell: the Log sheet itself is gone
     wb.save(mailbook)
     r = run_check(mailbook, NOW)
-    assert r.exit_code == 1 and r.error.startswith("The ขั้นตอนการปฏิบัติงาน sheet has 1 problem(s):")
+    assert r.exit_code == 1 and r.error.startswith(f'Coordination_Register.xlsx: the sheet "{SHEETS["log"]}" is missing')
     assert sorted(inbox(smtp_server)) == ["dir.spr@mol.go.th", "dir.wt@mol.go.th"]
     text = inbox(smtp_server)["dir.wt@mol.go.th"][0].get_body(("plain",)).get_content()
-    assert "2026-11-25: the register Coordination_Register.xlsx cannot be read: The ขั้นตอนการปฏิบัติงาน sheet has 1 problem(s)" in " ".join(text.split())
+    assert f'2026-11-25: the register Coordination_Register.xlsx cannot be read: Coordination_Register.xlsx: the sheet "{SHEETS["log"]}" is missing' in " ".join(text.split())
     assert run_check(mailbook, NOW + timedelta(hours=1)).exit_code == 1
     assert len(smtp_server.received) == 2  # once a day
     run_check(mailbook, at(2026, 11, 26, 9, 0))
@@ -482,6 +501,10 @@ def test_every_breach_is_announced_once_after_recovery_whatever_happens(prop_boo
     for b in f.breaches:
         for email in [*f.to[b.key], *f.directors]:
             assert got.get((email, b.key), 0) >= 1, (email, b.key, steps)
+    # and every reminder and escalation due now has reached its people
+    for x in f.followups:
+        for email in f.followup_to[x.key]:
+            assert got.get((email, x.key), 0) >= 1, (email, x.key, steps)
     # none twice, except a message killed between acceptance and record: once more per kill
     for pair, n in got.items():
         assert n <= 1 + killed.get(pair, 0), (pair, n, steps)
@@ -503,3 +526,80 @@ def test_a_missing_password_stops_the_run_with_exit_1_and_the_fix(book, smtp_tls
     )
     assert smtp_tls_server.connections == 1  # one login attempt, not one per digest
     assert smtp_tls_server.received == []
+
+
+# -- each register its own memory ----------------------------------------------------------------------
+def test_two_registers_in_one_folder_never_silence_each_other(tmp_path, smtp_server):
+    # a register per fiscal year, side by side: both have a 1/2569, and one state file
+    a = three_items(make_register(tmp_path / "Register_FY2569.xlsx"))
+    b = three_items(make_register(tmp_path / "Register_FY2570.xlsx"))
+    write_toml(a, smtp_server)
+    assert bk.load(a).register_id != bk.load(b).register_id
+    ra = run_check(a, NOW)
+    rb = run_check(b, NOW)
+    assert [to for to, _, _ in ra.sent] == [to for to, _, _ in rb.sent] == ALL
+    assert sorted(k for _, _, keys in rb.sent for k in keys) == sorted(k for _, _, keys in ra.sent for k in keys)
+    assert len(smtp_server.received) == 8
+    assert run_check(a, NOW).sent == run_check(b, NOW).sent == []
+    assert [p.name for p in tmp_path.glob(".xlflow-state.sqlite")] == [".xlflow-state.sqlite"]
+
+
+def test_a_register_without_an_id_is_remembered_by_its_path_until_a_write_gives_it_one(book, smtp_server):
+    from xlflow.ports.package import REGISTER_ID
+
+    import openpyxl
+
+    wb = openpyxl.load_workbook(book)
+    del wb.defined_names[REGISTER_ID]  # as if copied from the shipped template and used by the ribbon only
+    wb.save(book)
+    write_toml(book, smtp_server)
+    assert bk.load(book).register_id is None
+    assert len(run_check(book, NOW).sent) == 4
+    log = (book.parent / "xlflow-check.log").read_text(encoding="utf-8")
+    assert "this register has no id yet: its memory is kept under its path" in log
+    assert run_check(book, NOW + timedelta(minutes=5)).sent == []
+    script(book, reg(at(2026, 11, 25, 10, 0), "ใหม่"))  # the first write gives it its id ...
+    assert bk.load(book).register_id is not None
+    r = run_check(book, NOW + timedelta(minutes=10))  # ... and nothing is announced twice
+    assert {k for _, _, keys in r.sent for k in keys} == {"4/2569|1.2|0|overdue"}
+    assert any(line.startswith("the register now has its id: the memory kept under its path") for line in r.lines)
+
+
+# -- the checker witnesses the Log (issue 16) --------------------------------------------------
+def test_each_run_keeps_the_logs_witness_and_tells_the_directors(book, cli):
+    import email
+    import email.policy
+    import openpyxl
+
+    from xlflow.statestore import witnesses_of
+
+    r = run_check(book, NOW)
+    assert r.exit_code == 0
+    [w] = witnesses_of(book)  # kept beside the workbook, for this register
+    assert w.rows == len(bk.load(book).log) and w.register_id == bk.load(book).register_id
+    assert run_check(book, NOW).exit_code == 0 and len(witnesses_of(book)) == 1  # the Log as it was: nothing new kept
+    summaries = [email.message_from_bytes(f.read_bytes(), policy=email.policy.default) for f in (book.parent / "outbox").glob("*.eml")]
+    texts = [m.get_body(("plain",)).get_content() for m in summaries]
+    assert any(w.line() in t for t in texts)  # a copy of it in the directors' mailboxes
+    ok = cli("verify", book)
+    assert ok.exit_code == 0 and "matches the witness of" in ok.output
+    # a Log row changed after the run, the chain recomputed: the witness shows it
+    wb = openpyxl.load_workbook(book)
+    ws = wb[schema.SHEETS["log"]]
+    hm = schema.header_map(schema.SHEETS["log"], [c.value for c in ws[1]], schema.LOG_COLUMNS)
+    ws.cell(row=2, column=hm["note"] + 1).value = "แก้ไขภายหลัง"  # a note the Register does not show
+    prev = ""
+    for r in range(2, ws.max_row + 1):
+        vals = {f: ws.cell(row=r, column=c + 1).value for f, c in hm.items()}
+        if vals["seq"] is None:
+            continue
+        import json
+
+        from xlflow.model import LogEntry
+        e = LogEntry(int(vals["seq"]), vals["item"], vals["substep"], vals["action"], vals["at"], vals["by"], vals["note"] or "",
+                     json.loads(vals["data"]) if vals["data"] else {}).chained(prev)
+        prev = e.hash
+        ws.cell(row=r, column=hm["hash"] + 1).value = e.hash
+    wb.save(book)
+    bad = cli("verify", book)
+    assert bad.exit_code == 1 and "differs from the witness of" in bad.output

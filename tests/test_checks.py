@@ -177,19 +177,30 @@ def test_due_soon_warns_from_the_larger_of_60_working_minutes_and_25_percent_of_
     assert found(book_path, at(2026, 11, 25, 9, 31), soon_minutes=10, soon_fraction=0.5).breaches[0].kind == "due_soon"
 
 
-def test_paused_and_done_items_are_never_announced(book_path):
+def test_a_paused_letter_is_announced_for_its_reply_by_date_only_and_a_done_one_never(book_path):
     script(
         book_path,
         reg(at(2026, 11, 25, 8, 30), "รอคำตอบ", reply_by=date(2026, 11, 20)),
         reg(at(2026, 11, 25, 8, 30), "เสร็จแล้ว", reply_by=date(2026, 11, 20)),
+        reg(at(2026, 11, 25, 8, 30), "รอนาน", reply_by=date(2026, 12, 31)),
         walk("1/2569", "2.3", at(2026, 11, 25, 8, 30)),
         do("1/2569", "pause", at(2026, 11, 25, 8, 31), note="รอคำตอบจากกรมการจัดหางาน"),
         walk("2/2569", "5.2", at(2026, 11, 25, 8, 30)),
         do("2/2569", "advance", at(2026, 11, 25, 8, 40)),
+        walk("3/2569", "2.3", at(2026, 11, 25, 8, 30), officer=SOMYING),
+        do("3/2569", "pause", at(2026, 11, 25, 8, 31), note="รอ"),
     )
     f = found(book_path, at(2026, 12, 2, 10, 0))
-    assert f.breaches == []
-    assert f.totals["paused"] == 1 and f.totals["done"] == 1
+    # the sender's date passed while the letter waits on a department: its officer hears of it
+    (b,) = f.breaches
+    assert (b.key, b.paused, b.reply_days) == ("1/2569|reply-by:2026-11-20|0|reply_overdue", True, 8)
+    assert f.to == {b.key: ["somchai@mol.go.th"]}
+    assert f.totals["paused"] == 2 and f.totals["done"] == 1
+    # ... and near: on Tuesday 29 December, Thursday 31 December is 2 working days away
+    (near,) = found(book_path, at(2026, 12, 29, 10, 0)).breaches[1:]
+    assert (near.item, near.kind, near.paused) == ("3/2569", "reply_soon", True)
+    d = next(d for d in checks.plan_digests(f, lambda k, e: list(k)) if d.email == "somchai@mol.go.th")
+    assert "พักเรื่องรอหน่วยงานอื่นอยู่ / paused, waiting on another agency" in checks.render(d, f, "r.xlsx")[1]
 
 
 def test_reply_by_date_passed_or_near_is_a_breach_of_the_letter_not_of_the_sub_step(book_path):
@@ -210,6 +221,18 @@ def test_reply_by_date_passed_or_near_is_a_breach_of_the_letter_not_of_the_sub_s
     assert reply.substep == "3.2"
 
 
+def test_a_reply_by_date_is_told_to_the_officer_in_charge_even_at_a_clerks_sub_step(book_path):
+    # paused at 2.2 (the group clerk's) waiting on a department: the sender's date is the officer's to answer
+    script(
+        book_path,
+        reg(at(2026, 11, 25, 8, 30), "ขอความเห็น", reply_by=date(2026, 11, 26)),
+        walk("1/2569", "2.2", at(2026, 11, 25, 8, 30), officer=SOMYING),
+        do("1/2569", "pause", at(2026, 11, 25, 8, 40), note="รอกรมการจัดหางาน"),
+    )
+    f = found(book_path, at(2026, 11, 30, 9, 0))
+    assert f.to == {"1/2569|reply-by:2026-11-26|0|reply_overdue": ["somying@mol.go.th"]}
+
+
 def test_a_breach_after_a_send_back_has_its_own_round(book_path):
     script(
         book_path,
@@ -222,11 +245,35 @@ def test_a_breach_after_a_send_back_has_its_own_round(book_path):
 
 
 # -- whom to tell ----------------------------------------------------------------------------------
-def test_the_officer_in_charge_is_told_about_their_item(book_path):
+def test_the_officer_in_charge_is_told_at_the_officers_sub_steps(book_path):
+    script(book_path, reg(at(2026, 11, 25, 8, 30), "ก"), walk("1/2569", "2.1", at(2026, 11, 25, 8, 30), officer=SOMYING))
+    f = found(book_path, at(2026, 11, 25, 9, 0))
+    # 2.1's role is the officer in charge: the item's officer, not the other officers
+    assert f.to == {"1/2569|2.1|0|due_soon": ["somying@mol.go.th"]}
+
+
+def test_at_a_clerks_sub_step_the_clerks_are_told_not_the_officer(book_path):
+    # 2.2 (and 1.5, 1.6, 4.2, 5.2) are the clerks': once an officer is set they are still told
     script(book_path, reg(at(2026, 11, 25, 8, 30), "ก"), walk("1/2569", "2.2", at(2026, 11, 25, 8, 30), officer=SOMYING))
     f = found(book_path, at(2026, 11, 25, 9, 0))
-    # 2.2 belongs to the group clerk, but the item has an officer: the officer is told.
-    assert f.to == {"1/2569|2.2|0|due_soon": ["somying@mol.go.th"]}
+    assert f.to == {"1/2569|2.2|0|due_soon": ["wilai@mol.go.th"]}
+    # 4.2 is shared: the group clerk and the officer in charge
+    script(book_path, walk("1/2569", "4.2", at(2026, 11, 25, 9, 0)))
+    f = found(book_path, at(2026, 11, 25, 10, 30))
+    assert f.to == {"1/2569|4.2|0|overdue": ["wilai@mol.go.th", "somying@mol.go.th"]}
+
+
+def test_the_roles_come_from_the_process_sheet(base_register, tmp_path):
+    # the office gives 2.2 to the officer in charge in its Process sheet: then the officer is told
+    path = Path(shutil.copy(base_register, tmp_path / "r.xlsx"))
+    wb = openpyxl.load_workbook(path)
+    ws = wb[SHEETS["process"]]
+    row = next(r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value == "2.2")
+    col = next(c for c in range(1, ws.max_column + 1) if ws.cell(1, c).value == "ผู้รับผิดชอบ")  # the role column
+    ws.cell(row, col).value = OFFICER_ROLE
+    wb.save(path)
+    script(path, reg(at(2026, 11, 25, 8, 30), "ก"), walk("1/2569", "2.2", at(2026, 11, 25, 8, 30), officer=SOMYING))
+    assert found(path, at(2026, 11, 25, 9, 0)).to == {"1/2569|2.2|0|due_soon": ["somying@mol.go.th"]}
 
 
 def test_without_an_officer_the_people_of_the_responsible_roles_are_told(book_path):
@@ -327,11 +374,14 @@ def test_subject_line_counts_in_thai_and_english():
     b = lambda k, kind: checks.Breach(key=k, item=k, kind=kind, substep="2.1", substep_name="", round=0)  # noqa: E731
     d = checks.Digest("a@b.c", ("ก",), own=(b("1", "overdue"), b("2", "overdue"), b("3", "due_soon")))
     assert checks.subject_line(d) == "xlflow: เกินกำหนด 2 เรื่อง ใกล้ครบกำหนด 1 เรื่อง / 2 overdue, 1 due soon"
-    d = checks.Digest("a@b.c", ("ก",), summary=(b("1", "reply_overdue"),), notices=(checks.Notice("n", "ก", "x"),), director=True)
+    d = checks.Digest("a@b.c", ("ก",), summary=(b("1", "reply_overdue"), b("2", "overdue")), notices=(checks.Notice("n", "ก", "x"),),
+                      director=True, new=frozenset({"2", "n"}))
     assert checks.subject_line(d) == (
-        "xlflow สรุปสำหรับผู้อำนวยการ: เลยวันกำหนดตอบ 1 เรื่อง ปัญหาที่ต้องแก้ 1 รายการ / "
-        "directors' summary: 1 past the reply-by date, 1 problem to fix"
+        "xlflow สรุปสำหรับผู้อำนวยการ: เกินกำหนด 1 เรื่อง เลยวันกำหนดตอบ 1 เรื่อง ปัญหาที่ต้องแก้ 1 รายการ (ใหม่ 1) / "
+        "directors' summary: 1 overdue, 1 past the reply-by date, 1 problem to fix, 1 new"
     )
+    x = checks.FollowUp("1#r2", b("1", "overdue"), "reminder", 2)
+    assert checks.subject_line(checks.Digest("a@b.c", ("ก",), followups=(x,))) == "xlflow: เตือนซ้ำ 1 เรื่อง / 1 reminder"
 
 
 def test_digest_lists_number_subject_sub_step_due_time_in_be_and_hours_late(book_path):
@@ -417,7 +467,7 @@ def test_a_long_digest_lists_the_first_items_and_counts_the_rest(book_path, monk
     d = next(d for d in checks.plan_digests(f, lambda k, e: list(k)) if d.email == "dir.wt@mol.go.th")
     _, text, page = checks.render(d, f, "r.xlsx")
     assert "… และอีก 1 เรื่อง ดูได้ในทะเบียน (กรองคอลัมน์สถานะ) / … and 1 more: filter the register by status" in text
-    assert "- 1/2569 — เชิญประชุม ILO" in text and "2/2569" not in text
+    assert "- [ใหม่ / new] 1/2569 — เชิญประชุม ILO" in text and "2/2569" not in text
     assert "and 1 more" in page
     assert len(d.keys) == 4  # all announced (and recorded): the register shows the rest
 

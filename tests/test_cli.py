@@ -24,6 +24,16 @@ FIELDS = ("item", "substep", "started_at", "due_at", "status", "round", "unit", 
 OFFICER = "สมชาย ใจดี"
 
 
+#: "Now" for the command line's check that an action is not dated ahead: after every time these
+#: tests type, so that they do not depend on the day they run.
+CLOCK = datetime(2027, 1, 31, 12, 0)
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch):
+    monkeypatch.setattr("xlflow.cli._now", lambda: CLOCK)
+
+
 def add_people(path, *people) -> None:
     """Type people into the People sheet below the listed roles: (name, role, unit, email)."""
     wb = openpyxl.load_workbook(path)
@@ -129,7 +139,7 @@ def test_register_without_a_subject_is_refused(register_book, xlflow):
 
 # -- show and list --------------------------------------------------------------------------------------
 def test_show_json_prints_the_items_derived_state_in_bangkok_iso(book_with_item, xlflow):
-    v = view(xlflow("show", book_with_item, "1/2569", "--json", "--now", "2026-11-25T09:05"))
+    v = view(xlflow("show", book_with_item, "1/2569", "--json", "--now", "2026-11-25T09:08"))  # 1.2's 15 minutes: due soon from 7.5
     assert fields(v) == {
         "item": "1/2569",
         "substep": "1.2",
@@ -150,14 +160,14 @@ def test_show_without_json_prints_one_line(book_with_item, xlflow):
 
 def test_list_json_and_status_filter(book_with_item, xlflow):
     xlflow("register", book_with_item, "--subject", "b", "--at", "2026-11-25T10:00", "--by", "c")
-    items = view(xlflow("list", book_with_item, "--json", "--now", "2026-11-25T10:05"))
+    items = view(xlflow("list", book_with_item, "--json", "--now", "2026-11-25T10:08"))
     assert [fields(v) for v in items] == [
         {"item": "1/2569", "substep": "1.2", "started_at": "2026-11-25T09:00:00+07:00", "due_at": "2026-11-25T09:15:00+07:00",
          "status": "overdue", "round": 0, "unit": None, "officer": None, "reply_by": "2026-12-15"},
         {"item": "2/2569", "substep": "1.2", "started_at": "2026-11-25T10:00:00+07:00", "due_at": "2026-11-25T10:15:00+07:00",
          "status": "due_soon", "round": 0, "unit": None, "officer": None, "reply_by": None},
     ]
-    overdue = view(xlflow("list", book_with_item, "--json", "--status", "overdue", "--now", "2026-11-25T10:05"))
+    overdue = view(xlflow("list", book_with_item, "--json", "--status", "overdue", "--now", "2026-11-25T10:08"))
     assert [v["item"] for v in overdue] == ["1/2569"]
 
 
@@ -252,6 +262,32 @@ def test_illegal_action_prints_error_and_leaves_the_workbook_unchanged(book_with
     assert book.file_sha256(book_with_item) == before
 
 
+def test_an_action_dated_after_now_is_refused_unless_future_is_given(register_book, xlflow, monkeypatch):
+    monkeypatch.setattr("xlflow.cli._now", lambda: datetime(2026, 11, 25, 9, 0))
+    before = book.file_sha256(register_book)
+    r = xlflow("register", register_book, "--subject", "a", "--at", "2026-11-25T09:30", "--by", "c")
+    assert (r.exit_code, r.output) == (1, "Error: --at 2026-11-25 09:30 is after now (2026-11-25 09:00): an action is dated when it was done, "
+                                          "and a later date would take the next registration number ahead of the letters in between"
+                                          " — check the date, or give --future to enter it ahead on purpose\n")
+    r = xlflow("register", register_book, "--subject", "a", "--received-at", "2026-11-26T09:00", "--by", "c")
+    assert r.exit_code == 1 and r.output.startswith("Error: --received-at 2026-11-26 09:00 is after now")
+    assert book.file_sha256(register_book) == before
+    # a clock a few minutes apart is not "ahead"
+    assert xlflow("register", register_book, "--subject", "a", "--at", "2026-11-25T09:04", "--by", "c").output == "1/2569\n"
+    r = xlflow("advance", register_book, "1/2569", "--at", "2026-11-26T09:00", "--by", "c")
+    assert r.exit_code == 1 and "give --future" in r.output
+    r = xlflow("assign", register_book, "1/2569", "--unit", "วท.", "--at", "2026-11-26T09:00", "--by", "c")
+    assert r.exit_code == 1 and "give --future" in r.output
+    # on purpose
+    assert xlflow("register", register_book, "--subject", "b", "--at", "2026-11-30T09:00", "--by", "c", "--future").output == "2/2569\n"
+
+
+def test_a_reply_by_date_typed_with_a_wrong_year_is_refused_where_it_is_typed(register_book, xlflow):
+    r = xlflow("register", register_book, "--subject", "a", "--reply-by", "15/12/2699", "--at", "2026-11-25T09:00", "--by", "c")
+    assert (r.exit_code, r.output) == (1, 'Error: --reply-by "15/12/2699" is the year 2156 (BE 2699), outside the working calendar '
+                                          "(BE 2533–2643 / 1990–2100) — check the year\n")
+
+
 def test_assign_without_unit_or_officer_is_refused(book_with_item, xlflow):
     r = xlflow("assign", book_with_item, "1/2569", "--at", "2026-11-25T09:10", "--by", "c")
     assert (r.exit_code, r.output) == (1, "Error: say whom to assign: --unit NAME or --officer NAME\n")
@@ -269,8 +305,8 @@ FIX = "use ISO 8601, e.g. 2026-11-25T09:30 (Bangkok time), or 25/11/2569 09:30"
         ("31/02/2569 09:00", f'--at "31/02/2569 09:00" is not a date and time (February 2569 has no day 31) — {FIX}'),
         ("2026-13-01T09:00", f'--at "2026-13-01T09:00" is not a date and time (there is no month 13) — {FIX}'),
         ("25/11/2569 25:00", f'--at "25/11/2569 25:00" is not a date and time (there is no time 25:00) — {FIX}'),
-        ("25/11/2659 09:00", '--at "25/11/2659 09:00" is the year 2116 (BE 2659), outside the working calendar (1990–2100) — check the year'),
-        ("1900-01-02T09:00", '--at "1900-01-02T09:00" is the year 1900 (BE 2443), outside the working calendar (1990–2100) — check the year'),
+        ("25/11/2659 09:00", '--at "25/11/2659 09:00" is the year 2116 (BE 2659), outside the working calendar (BE 2533–2643 / 1990–2100) — check the year'),
+        ("1900-01-02T09:00", '--at "1900-01-02T09:00" is the year 1900 (BE 2443), outside the working calendar (BE 2533–2643 / 1990–2100) — check the year'),
         ("2026-11-25T08:00", "item 1/2569 at 1.2 (เสนอ ผอ.สปร. พิจารณามอบหมายหน่วยงานที่เกี่ยวข้องในสังกัด สปร.): "
                              "the time 2026-11-25 08:00 is before the item's last action (register at 2026-11-25 09:00) — give a later time"),
     ],

@@ -19,8 +19,10 @@ import fault_harness as h
 from make_corpus import make_corpus
 from xlflow import book as bk
 from xlflow.cli import main
+from xlflow.model import ACTIONS as _ACTIONS
 
 NOW = "2026-11-25T11:00"
+ACTIONS = ", ".join(_ACTIONS)  # as the Log's reader lists them
 REG, LOG, CAL, PROC, PEOPLE = "ทะเบียนหนังสือรับ", "บันทึกการดำเนินงาน", "วันหยุดราชการ", "ขั้นตอนการปฏิบัติงาน", "ผู้รับผิดชอบ"
 
 #: The commands that read a register, with their arguments ({f} is the workbook).
@@ -77,15 +79,34 @@ def writes_refused(*fragments):
     return fine(**{c: (1, fragments) for c in WRITES})
 
 
+#: The checker's exit code when it named a cell or row it could not read (the run went through).
+DATAERR = 65
+
+
 def bad_row(msg, write=None, *, refresh="refreshed 2 item(s)"):
     """Row 3 (item 2/2569) cannot be read: listed as a warning, the item's actions refused
-    with the cell's message; the other items and new letters still work."""
+    with the cell's message; the other items and new letters still work; the checker checks
+    2/2569 from its Log alone and names the cell (exit 65)."""
     return fine(
         list=(0, f"Warning: {msg}"),
         show=(1, f"Error: item 2/2569: its Register row cannot be read — {msg}"),
         assign=(1, f"Error: item 2/2569: its Register row cannot be read — {write or msg}"),
         refresh=(0, refresh),
-        check=(0, f"problem: a row could not be read and was not checked: {msg}"),
+        check=(DATAERR, f"problem: item 2/2569: its Register row could not be read, so it was checked from the Log alone (no subject, no reply-by date): {msg}"),
+    )
+
+
+def log_row_unreadable(msg, item, **over):
+    """A Log row cannot be read: reading commands go on and warn; every write and verify
+    refuse, naming the cell; the checker leaves the row's item out, names the cell (exit 65)
+    and checks the rest."""
+    refused = (1, f"Error: {msg} (nothing was written: xlflow adds to the Log only when every row of it can be read)")
+    return fine(
+        list=(0, f"Warning: {msg}"),
+        verify=(1, f"Error: {msg}"),
+        check=(DATAERR, f"problem: item {item} was not checked: a row of its Log cannot be read: {msg}"),
+        register=refused, advance=refused, assign=refused, refresh=refused,
+        **over,
     )
 
 
@@ -98,7 +119,7 @@ def lost_register_row(extra_warning=None):
         show=(1, refused),
         assign=(1, refused),
         refresh=(0, "refreshed 2 item(s)"),
-        check=(0, f"problem: a row could not be read and was not checked: {gone}"),
+        check=(DATAERR, f"problem: a row could not be read and was not checked: {gone}"),
     )
 
 
@@ -116,8 +137,14 @@ def missing_column(sheet, th, en):
     return everywhere(f'Error: {sheet}!1: the column(s) "{th}" ({en}) are missing from the header row — restore them (xlflow init makes a fresh sheet to copy them from)')
 
 
-def sheet_problem(title, line):
-    return everywhere(f"Error: The {title} sheet has 1 problem(s):\n  - {line}")
+def sheet_problem(title, line, instead="the manual's value was used for this run"):
+    """Every command refuses, naming the cell; the checker alone goes on (a Process cell takes
+    the manual's value for the run, a Calendar row is left out), names it and says so (exit 65)."""
+    return {**everywhere(f"Error: The {title} sheet has 1 problem(s):\n  - {line}"), "check": (DATAERR, f"problem: {line} ({instead})")}
+
+
+LEFT_OUT = "this run left the row out: the day is not counted as a day off"
+USUAL_HOURS = "this run used the usual office hours, 08:30–12:00 and 13:00–16:30"
 
 
 EXPECT: dict[str, dict] = {
@@ -149,7 +176,7 @@ EXPECT: dict[str, dict] = {
         " — retype it as 25/11/2569 in a cell formatted as text or as a Thai date, or as 25/11/2026"),
     "item_ce_year": fine(
         list=(0, f'Warning: {REG}!A5: "4/2026" has a Christian-Era year (2026) — registration numbers carry the Buddhist-Era year: 4/2569'),
-        check=(0, f'problem: a row could not be read and was not checked: {REG}!A5: "4/2026" has a Christian-Era year (2026)')),
+        check=(DATAERR, f'problem: a row could not be read and was not checked: {REG}!A5: "4/2026" has a Christian-Era year (2026)')),
     "received_empty": bad_row(f"{REG}!B3: (empty) has no received time — type when the letter arrived, e.g. 25/11/2569 09:30"),
     "item_empty": lost_register_row(f"{REG}!A3: (empty) has no registration number — register letters with xlflow so each gets its number"),
     "urgency_unknown": bad_row(f'{REG}!H3: "ด่วนจี๋" is not one of ด่วนที่สุด, ด่วนมาก, ด่วน — pick one from the list or leave it empty'),
@@ -165,7 +192,7 @@ EXPECT: dict[str, dict] = {
         list=(0, (f"Warning: {REG}!A4: (empty) has no registration number — register letters with xlflow so each gets its number",
                   f"Warning: {LOG} row 4: item 3/2569 is in the Log but not in the Register")),
         refresh=(0, "refreshed 2 item(s)"),
-        check=(0, f"problem: a row could not be read and was not checked: {REG}!A4: (empty) has no registration number")),
+        check=(DATAERR, f"problem: a row could not be read and was not checked: {REG}!A4: (empty) has no registration number")),
     "merged_header": missing_column(REG, "วันเวลาที่รับ", "Received at"),
     "blank_rows": fine(),
     "blank_row_cleared": lost_register_row(),
@@ -184,29 +211,32 @@ EXPECT: dict[str, dict] = {
         list=(0, (f'Warning: {REG}!A4: "2/2569" is a duplicate registration number (also row 3) — give this letter its own number, or delete the copied row',
                   f"Warning: {LOG} row 4: item 3/2569 is in the Log but not in the Register")),
         refresh=(0, "refreshed 2 item(s)"),
-        check=(0, f'problem: a row could not be read and was not checked: {REG}!A4: "2/2569" is a duplicate registration number (also row 3)')),
+        check=(DATAERR, f'problem: a row could not be read and was not checked: {REG}!A4: "2/2569" is a duplicate registration number (also row 3)')),
     "officer_not_in_people": fine(
         list=(0, "1/2569  1.5  overdue  due 2026-11-25T10:05:00+07:00  round 0  officer นางสาวสมศรี ใจดี"),
         advance=(0, "1/2569  1.6"),
         check=(0, 'problem: the officer "นางสาวสมศรี ใจดี" of item 1/2569 is not in the People sheet — add the name and e-mail there')),
-    "people_bad_email": fine(list=(0, f'Warning: {PEOPLE}!D7: "somsri at mol.go.th" is not an email address — type one address such as name@mol.go.th')),
-    "people_no_name": fine(list=(0, f"Warning: {PEOPLE}!A2: (empty) has no name — type the person's name or delete the row")),
+    "people_bad_email": fine(list=(0, f'Warning: {PEOPLE}!D7: "somsri at mol.go.th" is not an email address — type one address such as name@mol.go.th'),
+                             check=(DATAERR, f'problem: a row could not be read and was not checked: {PEOPLE}!D7: "somsri at mol.go.th" is not an email address')),
+    "people_no_name": fine(list=(0, f"Warning: {PEOPLE}!A2: (empty) has no name — type the person's name or delete the row"),
+                           check=(DATAERR, f"problem: a row could not be read and was not checked: {PEOPLE}!A2: (empty) has no name")),
     # -- formulas and errors where values belong: every command reads the value Excel calculated, and a write
     #    keeps the formula and its value (it never re-saves the cell) --
     "formula_received": fine(),
     "formula_subject": fine(),
     "ref_error_received": bad_row(f"{REG}!B3: (empty) has no received time — type when the letter arrived, e.g. 25/11/2569 09:30"),
-    "ref_error_log": everywhere(f"Error: {LOG}!E3: (empty) is empty — the Log must not be edited by hand — restore it from a backup"),
-    "ref_error_calendar": sheet_problem(CAL, f'{CAL}!A3: (empty) has no date for the holiday "วันปิยมหาราช" — type its date, e.g. 5/12/2569, or delete the row'),
+    "ref_error_log": log_row_unreadable(f"{LOG}!E3: (empty) is empty — the Log must not be edited by hand — restore it from a backup", "2/2569",
+                                        show=(1, f"Error: item 2/2569 has no readable registration in the Log — {LOG}!E3: (empty) is empty")),
+    "ref_error_calendar": sheet_problem(CAL, f'{CAL}!A3: (empty) has no date for the holiday "วันปิยมหาราช" — type its date, e.g. 5/12/2569, or delete the row', LEFT_OUT),
     # -- the Process and Calendar sheets edited into nonsense --
     "process_loop": sheet_problem(PROC, f"{PROC}!J14: from sub-step 4.2 the work loops (4.2 → 3.1 → 3.2 → 4.1 → 4.2) and never reaches END — point one of them onward"),
     "process_unknown_next": sheet_problem(PROC, f'{PROC}!J4: "9.9" is not a sub-step of this process — type one of the codes, or END'),
     "process_standard_text": sheet_problem(PROC, f'{PROC}!F8: "สองชั่วโมง" is not a positive whole number of working minutes — type the standard in minutes, e.g. 60 for one hour'),
     "process_missing_column": missing_column(PROC, "ขั้นตอนถัดไป", "Next"),
-    "calendar_text_date": sheet_problem(CAL, f'{CAL}!A3: "วันหยุดพิเศษ" is not a date — {DATE_FIX}'),
-    "calendar_31_april": sheet_problem(CAL, f'{CAL}!A4: "31/04/2569" is not a date (April 2569 has no day 31) — {DATE_FIX}'),
+    "calendar_text_date": sheet_problem(CAL, f'{CAL}!A3: "วันหยุดพิเศษ" is not a date — {DATE_FIX}', LEFT_OUT),
+    "calendar_31_april": sheet_problem(CAL, f'{CAL}!A4: "31/04/2569" is not a date (April 2569 has no day 31) — {DATE_FIX}', LEFT_OUT),
     "calendar_text_date_valid": fine(),
-    "calendar_hours_text": sheet_problem(CAL, f'{CAL}!G2: "แปดโมงครึ่ง" is not a time of day — type it as 08:30'),
+    "calendar_hours_text": sheet_problem(CAL, f'{CAL}!G2: "แปดโมงครึ่ง" is not a time of day — type it as 08:30', USUAL_HOURS),
     # -- the Log edited by hand --
     "log_edited": fine(verify=(1, f"Error: {LOG} row 3: this row was edited by hand or inserted (its hash does not match its content) — item 2/2569, register at 2026-11-25 09:05")),
     "log_deleted": fine(
@@ -215,22 +245,22 @@ EXPECT: dict[str, dict] = {
         show=(1, f"Error: item 2/2569 has no registration in the Log — {LOG} row 3: the row(s) numbered 2 before it were deleted (found 3, expected 2); restore the Log from a backup"),
         assign=(1, f"Error: item 2/2569 has no registration in the Log — {LOG} row 3: the row(s) numbered 2 before it were deleted"),
         refresh=(0, "refreshed 2 item(s)"),
-        check=(0, "problem: 1 item(s) in the Register have no registration in the Log, so they were not checked (2/2569) — register letters with xlflow")),
+        check=(DATAERR, "problem: 1 item(s) in the Register have no registration in the Log, so they were not checked (2/2569) — register letters with xlflow")),
     "log_inserted": fine(verify=(1, f"Error: {LOG} row 4: a row was inserted here (it is numbered 2, expected 3)")),
     "log_bad_action": {
-        **writes_refused(f'Error: {LOG}!D3: "approve?" is not an action (register, advance, assign, approve, reject, pause, resume, correct) — the Log must not be edited by hand '
+        **writes_refused(f'Error: {LOG}!D3: "approve?" is not an action ({ACTIONS}) — the Log must not be edited by hand '
                          "(nothing was written: xlflow adds to the Log only when every row of it can be read)"),
-        "list": (0, f'Warning: {LOG}!D3: "approve?" is not an action (register, advance, assign, approve, reject, pause, resume, correct) — the Log must not be edited by hand'),
+        "list": (0, f'Warning: {LOG}!D3: "approve?" is not an action ({ACTIONS}) — the Log must not be edited by hand'),
         "show": (1, f'Error: item 2/2569 has no readable registration in the Log — {LOG}!D3: "approve?" is not an action'),
-        "verify": (1, f'Error: {LOG}!D3: "approve?" is not an action (register, advance, assign, approve, reject, pause, resume, correct) — the Log must not be edited by hand'),
-        "check": (0, f'problem: a row could not be read and was not checked: {LOG}!D3: "approve?" is not an action'),
+        "verify": (1, f'Error: {LOG}!D3: "approve?" is not an action ({ACTIONS}) — the Log must not be edited by hand'),
+        "check": (DATAERR, f'problem: item 2/2569 was not checked: a row of its Log cannot be read: {LOG}!D3: "approve?" is not an action'),
     },
-    "log_bad_data": everywhere(f'Error: {LOG}!H5: "หน่วยงาน วท." is not the data xlflow wrote — the Log must not be edited by hand — restore it from a backup'),
+    "log_bad_data": log_row_unreadable(f'{LOG}!H5: "หน่วยงาน วท." is not the data xlflow wrote — the Log must not be edited by hand — restore it from a backup', "1/2569"),
     "log_text_time": fine(),
     "register_row_deleted": lost_register_row(),
     "register_row_typed": fine(register=(0, "5/2569"),
                                list=(0, f"Warning: {REG} row 5: item 4/2569 has no registration in the Log — it was typed into the Register by hand; register letters with xlflow"),
-                               check=(0, "problem: 1 item(s) in the Register have no registration in the Log, so they were not checked (4/2569) — register letters with xlflow")),
+                               check=(DATAERR, "problem: 1 item(s) in the Register have no registration in the Log, so they were not checked (4/2569) — register letters with xlflow")),
     "register_header_only": fine(),
     "register_empty_sheet": everywhere(f"Error: {REG}: the sheet is empty — its header row is missing (xlflow init makes a fresh register)"),
     # -- files that are not registers --

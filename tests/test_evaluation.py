@@ -376,7 +376,8 @@ def evaluated(tmp_path_factory):
 def test_evaluate_writes_cover_tables_charts_and_forms(evaluated):
     reg, out = evaluated
     wb = load_workbook(out)
-    assert wb.sheetnames == ["ปก", "รายขั้นตอนย่อย", "รายขั้นตอนหลัก", "รายเจ้าหน้าที่", "การส่งกลับ", "ค้างดำเนินการ", "รายเดือน",
+    assert wb.sheetnames == ["ปก", "รายขั้นตอนย่อย", "รายขั้นตอนหลัก", "รายเจ้าหน้าที่", "การส่งกลับ", "ยุติก่อนครบขั้นตอน", "ตอบตามกำหนด",
+                             "ค้างดำเนินการ", "รายเดือน",
                              "แบบฟอร์มการออกแบบกระบวนการ", "แบบฟอร์มขั้นตอนการปฏิบัติงาน"]
     cover = {r[0]: r[1] for r in wb["ปก"].iter_rows(min_row=4, max_col=2, values_only=True) if r[0]}
     assert cover["ทะเบียนที่ใช้คำนวณ (Register file)"] == "ทะเบียน.xlsx"

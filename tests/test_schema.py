@@ -202,6 +202,12 @@ def test_overlapping_office_hours_are_a_problem_at_the_later_start():
 
 
 # -- the Calendar sheet of a register: the office's edits take effect --------------------------------------------
+@pytest.fixture(autouse=True)
+def fixed_clock(monkeypatch):
+    """The command line refuses an action dated after now: "now" is after every time typed here."""
+    monkeypatch.setattr("xlflow.cli._now", lambda: datetime(2027, 1, 31, 12, 0))
+
+
 def _due(xlflow, path, at: str) -> str:
     """Register a letter at ``at`` and return its 1.2 due time (15 working minutes)."""
     item = xlflow("register", path, "--subject", "ทดสอบปฏิทิน", "--at", at, "--by", "c").output.strip()

@@ -194,7 +194,27 @@ def test_password_env_holding_the_password_is_not_echoed(book):
 
 def test_misspelt_section(book):
     assert error(book, '[smpt]\nhost = "x"\n') == (
-        "unknown key 'smpt' in xlflow.toml — did you mean 'smtp'? Valid keys: smtp, check, rounds")
+        "unknown key 'smpt' in xlflow.toml — did you mean 'smtp'? Valid keys: smtp, check, rounds, followup")
+
+
+def test_followup_defaults_and_values(book):
+    s = load_settings(book)
+    assert (s.followup.remind_every_days, s.followup.escalate, s.followup.escalate_floor_days) == (1, ((2, "ผอ.วท."), (4, "ผอ.สปร.")), 1.0)
+    (book.parent / "xlflow.toml").write_text(
+        '[followup]\nremind_every_days = 2\nescalate_at = [3]\nescalate_to = ["ผอ.สปร."]\nescalate_floor_days = 0.5\n', encoding="utf-8")
+    s = load_settings(book)
+    assert (s.followup.remind_every_days, s.followup.escalate, s.followup.escalate_floor_days) == (2, ((3, "ผอ.สปร."),), 0.5)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("escalate_at = [4, 2]", "xlflow.toml [followup] escalate_at: [4, 2] is not in rising order without repeats — "),
+    ("escalate_at = [2, 0]", "xlflow.toml [followup] escalate_at: [2, 0] is not a list of whole numbers of at least 1 — "),
+    ('escalate_at = [2]', "xlflow.toml [followup] escalate_at: escalate_at has 1 multiple(s) and escalate_to 2 role(s) — give one role per multiple"),
+    ("remind_every_days = -1", "xlflow.toml [followup] remind_every_days: -1 is out of range — "),
+    ('escalate_to = "ผอ.วท."', 'xlflow.toml [followup] escalate_to: "ผอ.วท." is not a list of role names — '),
+])
+def test_followup_mistakes_are_named(book, text, message):
+    assert error(book, f"[followup]\n{text}\n").startswith(message)
 
 
 def test_misspelt_key_in_a_section(book):

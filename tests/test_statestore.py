@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from xlflow.errors import XlflowError
+from xlflow import statestore
 from xlflow.statestore import Run, StateStore
 
 BKK = ZoneInfo("Asia/Bangkok")
@@ -225,3 +226,110 @@ def test_pending_is_asked_minus_sent(tmp_path_factory, sent, asked):
         expected = [k for k in dict.fromkeys(asked) if k not in set(sent)]
         assert s.pending(asked, SOMCHAI) == expected
         assert all(s.was_sent(k, SOMCHAI) for k in sent)
+
+
+# ------------------------------------------------------------------- one file, many registers
+
+def test_registers_in_one_file_never_silence_each_other(path):
+    with StateStore(path, register="id:A") as a, StateStore(path, register="id:B") as b:
+        a.record_sent([K1], SOMCHAI, "<a>", AT)
+        assert b.pending([K1], SOMCHAI) == [K1]  # the other register's 12/2569 is its own
+        assert a.pending([K1], SOMCHAI) == []
+        a.record_delivered("FY2569-R9", AT)
+        assert not b.delivered("FY2569-R9") and a.delivered("FY2569-R9")
+        ra, rb = a.start_run(AT), b.start_run(AT)
+        assert [r.id for r in a.last_runs()] == [ra] and [r.id for r in b.last_runs()] == [rb]
+
+
+def _schema_1(path) -> None:
+    """A state file as xlflow wrote it before registers were told apart."""
+    db = sqlite3.connect(path)
+    db.executescript("""
+        CREATE TABLE sent (key TEXT NOT NULL, recipient TEXT NOT NULL, kind TEXT NOT NULL, sent_at TEXT NOT NULL,
+                           message_id TEXT, PRIMARY KEY (key, recipient));
+        CREATE TABLE runs (id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, outcome TEXT, detail TEXT);
+        CREATE TABLE deliveries (key TEXT PRIMARY KEY, delivered_at TEXT NOT NULL, detail TEXT);
+        PRAGMA user_version = 1;
+    """)
+    db.execute("INSERT INTO sent VALUES (?, ?, 'overdue', ?, '<old>')", (K1, SOMCHAI, AT.isoformat()))
+    db.execute("INSERT INTO deliveries VALUES ('checker-started', ?, '')", (AT.isoformat(),))
+    db.execute("INSERT INTO runs (started_at, outcome) VALUES (?, 'ok')", (AT.isoformat(),))
+    db.commit()
+    db.close()
+
+
+def test_an_older_state_file_is_upgraded_and_its_rows_count_for_every_register(path):
+    _schema_1(path)
+    with StateStore(path, register="id:A") as a, StateStore(path, register="id:B") as b:
+        # an upgrade re-announces nothing, whichever register the old rows were about
+        assert a.pending([K1, K2], SOMCHAI) == [K2] and b.pending([K1, K2], SOMCHAI) == [K2]
+        assert a.delivered_at("checker-started") == AT and b.delivered("checker-started")
+        assert [r.outcome for r in a.last_runs()] == ["ok"]
+        a.record_sent([K2], SOMCHAI, "<new>", AT)
+        assert b.pending([K2], SOMCHAI) == [K2]  # new rows are the register's own
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == statestore.SCHEMA_VERSION == 3  # to the newest schema (3: witnesses)
+
+
+def test_a_register_that_gets_its_id_keeps_what_its_path_remembered(path, tmp_path):
+    from xlflow.statestore import path_key, register_key
+
+    book = tmp_path / "Coordination_Register.xlsx"
+    assert register_key(None, book) == path_key(book) == register_key(None, tmp_path / "." / book.name)
+    assert register_key("abc", book) == "id:abc"
+    with StateStore(path, register=path_key(book)) as s:
+        s.record_sent([K1], SOMCHAI, "<m>", AT)
+        s.record_delivered("checker-started", AT)
+    with StateStore(path, register="id:abc") as s:
+        assert s.kept_under(path_key(book))
+        assert s.adopt(path_key(book)) == 1
+        assert s.pending([K1], SOMCHAI) == [] and s.delivered("checker-started")
+        assert not s.kept_under(path_key(book))
+        assert s.adopt(path_key(book)) == 0
+
+
+# ------------------------------------------------------------------------- WAL on local disks
+
+MOUNTS = """\
+/dev/sda1 / ext4 rw,relatime 0 0
+//fileserver/share /mnt/share cifs rw,vers=3.0 0 0
+server:/export /srv/nfs nfs4 rw 0 0
+tmpfs /tmp tmpfs rw 0 0
+/dev/sdb1 /mnt/share/local\\040disk ext4 rw 0 0
+sshfs#me@host: /home/me/remote fuse.sshfs rw 0 0
+"""
+
+
+@pytest.mark.parametrize("where, local", [
+    ("/home/me/Coordination_Register.xlsx", True),
+    ("/mnt/share/Coordination_Register.xlsx", False),
+    ("/mnt/share/sub/x.sqlite", False),
+    ("/srv/nfs/x.sqlite", False),
+    ("/tmp/x.sqlite", True),
+    ("/mnt/share/local disk/x.sqlite", True),  # a local disk mounted inside the share
+    ("/home/me/remote/x.sqlite", False),  # FUSE: cannot be told, so not trusted
+])
+def test_wal_only_on_a_local_disk_on_linux(where, local):
+    from xlflow.statestore import local_disk
+
+    assert local_disk(where, platform="linux", mounts=MOUNTS) is local
+
+
+@pytest.mark.parametrize("where", [r"\\server\share\Coordination_Register.xlsx", "//server/share/x.sqlite", r"Z:\x.sqlite"])
+def test_a_unc_path_or_a_drive_that_cannot_be_asked_is_not_local_on_windows(where):
+    from xlflow.statestore import local_disk
+
+    assert local_disk(where, platform="win32") is False  # on this machine GetDriveTypeW cannot answer: not trusted
+    assert local_disk("/x", platform="darwin") is False  # nor a system whose mounts xlflow does not read
+
+
+def test_on_a_network_share_the_rollback_journal_is_used(path, monkeypatch):
+    import xlflow.statestore as ss
+
+    monkeypatch.setattr(ss, "local_disk", lambda p: False)
+    with StateStore(path) as s:
+        assert s.journal_mode() == "delete"
+        s.record_sent([K1], SOMCHAI, "<m>", AT)
+        assert s.pending([K1], SOMCHAI) == []
+    monkeypatch.setattr(ss, "local_disk", lambda p: True)
+    with StateStore(path) as s:  # the same file later on a local disk
+        assert s.journal_mode() == "wal" and s.pending([K1], SOMCHAI) == []

@@ -14,7 +14,7 @@ import openpyxl
 from xlflow.ports.package import REGISTER_ID
 import pytest
 
-from xlflow import book, template
+from xlflow import book, schema, template
 from xlflow.book import FONT
 from xlflow.process import Process
 from xlflow.schema import REGISTER_COLUMNS, SHEETS, TABLE_NAME
@@ -23,7 +23,7 @@ from xlflow.worktime import BKK
 HERE = Path(__file__).parent
 SHIPPED = HERE.parent / "workbook" / "Coordination_Register.xlsx"
 REG = SHEETS["register"]
-COL = {c.field: chr(ord("A") + i) for i, c in enumerate(REGISTER_COLUMNS)}
+COL = {c.field: schema.col_letter(i) for i, c in enumerate(REGISTER_COLUMNS)}
 
 
 def snapshot(path) -> dict:
@@ -54,7 +54,7 @@ def test_init_writes_every_sheet_in_order(register_book):
 def test_register_is_an_excel_table_with_autofilter_and_frozen_header(register_book):
     ws = openpyxl.load_workbook(register_book)[REG]
     table = ws.tables[TABLE_NAME]
-    last = chr(ord("A") + len(REGISTER_COLUMNS) - 1)
+    last = schema.col_letter(len(REGISTER_COLUMNS) - 1)
     assert table.ref == f"A1:{last}2"
     assert table.autoFilter is not None and table.autoFilter.ref == f"A1:{last}2"
     assert [c.value for c in ws[1]] == [c.th for c in REGISTER_COLUMNS]
@@ -67,7 +67,7 @@ def test_register_has_validation_lists_for_urgency_secrecy_status_and_officer(re
     assert lists == {
         f"{COL['urgency']}2": '"ด่วนที่สุด,ด่วนมาก,ด่วน"',
         f"{COL['secrecy']}2": '"ลับที่สุด,ลับมาก,ลับ"',
-        f"{COL['status']}2": '"ตามกำหนด,ใกล้ครบกำหนด,เกินกำหนด,พักเรื่อง,เสร็จสิ้น"',
+        f"{COL['status']}2": '"ตามกำหนด,ใกล้ครบกำหนด,เกินกำหนด,พักเรื่อง,เสร็จสิ้น,ยกเลิก,ปิดเรื่อง,ส่งต่อ"',
         f"{COL['officer']}2": "'ผู้รับผิดชอบ'!$A$2:$A$1000",
     }
     assert all(str(dv.sqref).endswith("1048576") for dv in ws.data_validations.dataValidation)
@@ -76,8 +76,8 @@ def test_register_has_validation_lists_for_urgency_secrecy_status_and_officer(re
 def test_register_has_conditional_formatting_for_due_soon_and_overdue(register_book):
     ws = openpyxl.load_workbook(register_book)[REG]
     rules = {tuple(r.formula): str(cf.sqref) for cf in ws.conditional_formatting for r in cf.rules}
-    assert rules[('$T2="เกินกำหนด"',)] == f"A2:{chr(ord('A') + len(REGISTER_COLUMNS) - 1)}1048576"
-    assert rules[('$T2="ใกล้ครบกำหนด"',)] == f"A2:{chr(ord('A') + len(REGISTER_COLUMNS) - 1)}1048576"
+    assert rules[('$T2="เกินกำหนด"',)] == f"A2:{schema.col_letter(len(REGISTER_COLUMNS) - 1)}1048576"
+    assert rules[('$T2="ใกล้ครบกำหนด"',)] == f"A2:{schema.col_letter(len(REGISTER_COLUMNS) - 1)}1048576"
     overdue = next(r for cf in ws.conditional_formatting for r in cf.rules if r.formula == ['$T2="เกินกำหนด"'])
     assert overdue.dxf.fill.bgColor.rgb.endswith("F8CBAD")
 
@@ -95,7 +95,7 @@ def test_register_uses_th_sarabun_new_also_in_rows_xlflow_writes(register_book, 
 def test_register_status_cell_is_a_formula_on_the_stored_due_times(register_book):
     ws = openpyxl.load_workbook(register_book)[REG]
     assert ws[f"{COL['status']}2"].value == (
-        '=IF($W2<>"","เสร็จสิ้น",IF($V2<>"","พักเรื่อง",IF($S2="","",IF(NOW()>=$S2,"เกินกำหนด",'
+        '=IF($W2<>"",IF($Y2<>"",$Y2,"เสร็จสิ้น"),IF($V2<>"","พักเรื่อง",IF($S2="","",IF(NOW()>=$S2,"เกินกำหนด",'
         'IF(NOW()>=$R2,"ใกล้ครบกำหนด","ตามกำหนด")))))'
     )
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from xlflow.errors import DateError, XlflowError
+from xlflow.errors import DateError, OutsideCalendar, XlflowError
 from xlflow.thaidate import (
     ROUNDS,
     be_year,
@@ -273,8 +273,15 @@ def test_parse_date_reads_excel_serial_numbers():
     assert parse_date(46351) == D
     assert parse_date(46351.0) == D
     assert parse_date(46351.75) == D  # the date of a serial with a time
-    assert parse_date(1) == date(1900, 1, 1)
-    assert parse_date(2958465) == date(9999, 12, 31)
+    assert parse_date(32874) == date(1990, 1, 1)  # the first day of the calendar's range
+    assert parse_date(73415) == date(2100, 12, 31)  # its last
+
+
+@pytest.mark.parametrize("value", [1, 32873, 73416, 2958465])
+def test_parse_date_refuses_a_serial_outside_the_calendars_range(value):
+    # Excel's serials reach 1900 and 9999; the calendar (one range, owned by worktime) does not
+    with pytest.raises(OutsideCalendar, match="outside the calendar's range BE 2533–2643 / 1990–2100"):
+        parse_date(value)
 
 
 def test_parse_date_of_text_with_a_time_is_its_date():
@@ -290,16 +297,41 @@ def test_parse_date_slashed_text_is_day_first():
 @pytest.mark.parametrize(
     "text, expected",
     [
-        ("1/1/2400", date(1857, 1, 1)),  # the lowest BE year
-        ("1/1/2200", date(2200, 1, 1)),  # the highest CE year
-        ("1/1/1900", date(1900, 1, 1)),  # the lowest CE year
-        ("1/1/00", date(1957, 1, 1)),  # 2500 BE
+        ("1/1/2533", date(1990, 1, 1)),  # the first BE year of the calendar's range
+        ("31/12/2643", date(2100, 12, 31)),  # its last day
+        ("1/1/1990", date(1990, 1, 1)),  # the same range in CE
+        ("31/12/2100", date(2100, 12, 31)),
+        ("1/1/33", date(1990, 1, 1)),  # 2533 BE, the short form
         ("1/1/99", date(2056, 1, 1)),  # 2599 BE
         ("29/2/2567", date(2024, 2, 29)),  # a BE leap year
     ],
 )
 def test_parse_date_year_rules(text, expected):
     assert parse_date(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, shown",
+    [
+        ("15/12/2699", "15/12/2699 is 2156-12-15"),  # BE 2569 mistyped: the issue's cell
+        ("1/1/2400", "1/1/2400 is 1857-01-01"),  # the lowest BE year the reading rule knows
+        ("31/12/2532", "31/12/2532 is 1989-12-31"),  # the day before the range
+        ("1/1/2644", "1/1/2644 is 2101-01-01"),  # the day after it
+        ("1/1/2200", "1/1/2743 is 2200-01-01"),  # the highest CE year the reading rule knows
+        ("1/1/1900", "1/1/2443 is 1900-01-01"),
+        ("1/1/00", "1/1/2500 is 1957-01-01"),  # 2500 BE
+    ],
+)
+def test_parse_date_refuses_a_year_outside_the_calendars_range_where_it_is_typed(text, shown):
+    with pytest.raises(OutsideCalendar) as e:
+        parse_date(text, "ทะเบียนหนังสือรับ!M2")
+    assert str(e.value) == (
+        f'ทะเบียนหนังสือรับ!M2: "{text}" is not a date ({shown}, outside the calendar\'s range BE 2533–2643 / 1990–2100)'
+        " — check the year; type it as day/month/BE year, e.g. 25/11/2569"
+    )
+    assert isinstance(e.value, DateError)
+    with pytest.raises(OutsideCalendar):
+        parse_datetime(text + " 09:00")
 
 
 def test_parse_date_accepts_every_thai_month_full_and_abbreviated():

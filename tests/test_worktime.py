@@ -348,3 +348,23 @@ def test_empty_office_hours_are_refused():
 def test_times_outside_the_calendar_range_are_refused():
     with pytest.raises(ValueError, match="outside the calendar's range"):
         CAL.minutes(datetime(1980, 1, 1))
+
+
+def test_the_calendar_owns_one_range_of_years_and_says_so_in_an_xlflow_error():
+    from xlflow.errors import DateError, OutsideCalendar, XlflowError
+    from xlflow.worktime import FIRST_YEAR, LAST_YEAR, covers, range_text
+
+    assert (FIRST_YEAR, LAST_YEAR) == (1990, 2100) and range_text() == "BE 2533–2643 / 1990–2100"
+    assert covers(date(1990, 1, 1)) and covers(datetime(2100, 12, 31, 23, 59)) and not covers(date(2101, 1, 1))
+    assert not covers(datetime(1989, 12, 31, 23, 0))
+    assert covers(datetime(1989, 12, 31, 17, 30, tzinfo=timezone.utc))  # 00:30 on 1 January 1990 in Bangkok
+    with pytest.raises(OutsideCalendar) as e:
+        CAL.minutes(datetime(2156, 12, 15, 9, 0))  # 15/12/2699 typed for 2569
+    assert isinstance(e.value, XlflowError) and isinstance(e.value, DateError)
+    assert str(e.value) == "15/12/2699 (2156-12-15) is outside the calendar's range, BE 2533–2643 / 1990–2100 — check the year"
+    assert e.value.when == date(2156, 12, 15)
+    with pytest.raises(OutsideCalendar, match="beyond the calendar's range"):
+        CAL.add(datetime(2100, 12, 31, 9, 0), 10**6)  # a due time past the end
+    for bad in ([(time(9), time(8))], []):
+        with pytest.raises(DateError):  # an XlflowError, not a bare ValueError
+            WorkCalendar(hours=bad)

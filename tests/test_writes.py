@@ -18,11 +18,11 @@ from openpyxl.styles import PatternFill
 from openpyxl.workbook.defined_name import DefinedName
 
 from xlflow import book
-from xlflow.schema import REGISTER_COLUMNS, SHEETS
+from xlflow.schema import REGISTER_COLUMNS, SHEETS, col_letter
 
 REG, LOG = SHEETS["register"], SHEETS["log"]
-COL = {c.field: chr(ord("A") + i) for i, c in enumerate(REGISTER_COLUMNS)}
-LASTCOL = chr(ord("A") + len(REGISTER_COLUMNS) - 1)
+COL = {c.field: col_letter(i) for i, c in enumerate(REGISTER_COLUMNS)}
+LASTCOL = col_letter(len(REGISTER_COLUMNS) - 1)
 XLFLOW = Path(sys.executable).with_name("xlflow")
 NAME = "Coordination_Register.xlsx"
 
@@ -232,7 +232,7 @@ def test_table_and_status_formula_grow_with_every_new_row(register_book, xlflow)
     table = ws.tables["Register"]
     assert (table.ref, table.autoFilter.ref) == (f"A1:{LASTCOL}4", f"A1:{LASTCOL}4")
     assert [ws[f"A{r}"].value for r in range(2, 5)] == ["1/2569", "2/2569", "3/2569"]
-    assert all(ws[f"{COL['status']}{r}"].value.startswith(f'=IF($W{r}<>"","เสร็จสิ้น"') for r in range(2, 5))
+    assert all(ws[f"{COL['status']}{r}"].value.startswith(f'=IF($W{r}<>"",IF($Y{r}<>"",$Y{r},"เสร็จสิ้น")') for r in range(2, 5))
 
 
 def test_an_image_in_the_register_survives_an_action(one_item, xlflow, tmp_path):

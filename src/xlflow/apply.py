@@ -111,8 +111,11 @@ def status_formula(r: int, hm: dict[str, int]) -> str:
     from .model import STATUS_TH
 
     L = lambda f: f"${schema.col_letter(hm[f])}{r}"  # noqa: E731
+    # an item ended early (cancelled, closed, sent on) shows how (the การยุติเรื่อง cell); a
+    # register made before that column shows เสร็จสิ้น for it, as before
+    done = f'IF({L("ended")}<>"",{L("ended")},"{STATUS_TH["done"]}")' if "ended" in hm else f'"{STATUS_TH["done"]}"'
     return (
-        f'IF({L("completed_at")}<>"","{STATUS_TH["done"]}",IF({L("paused_since")}<>"","{STATUS_TH["paused"]}",'
+        f'IF({L("completed_at")}<>"",{done},IF({L("paused_since")}<>"","{STATUS_TH["paused"]}",'
         f'IF({L("due_at")}="","",IF(NOW()>={L("due_at")},"{STATUS_TH["overdue"]}",'
         f'IF(NOW()>={L("due_soon_at")},"{STATUS_TH["due_soon"]}","{STATUS_TH["on_time"]}")))))'
     )

@@ -66,6 +66,7 @@ class Book:
     headers: dict[str, list] = field(default_factory=dict)  # the header row of the Register and of each Log sheet read
     register_id: str | None = None  # the register's identity (a hidden workbook name): what the checker's memory is keyed by
     log_index: dict[str, object] = field(default_factory=dict)  # item → its แถวในบันทึก cell as read (see schema.log_rows_text)
+    witnessed: tuple = ()  # load_current: per Log sheet (number, rows, last hash) — the Log's witness (xlflow.witness)
 
     def current_states(self) -> tuple[dict[str, ItemState], list[tuple[str, str]], set[str]]:
         """Open items' states, the items whose Log cannot be replayed (with why), the items done.
@@ -402,11 +403,16 @@ def _load_current(path: Path) -> Book:
     problems: list[XlflowError] = []
     registered: dict[str, tuple[str, int]] = {}  # item → where its registration is (for a Register row gone)
     same: dict = {}
+    witnessed = []  # per Log sheet: its number, its rows, its last row's hash (a witness of the Log)
     for name in logs:
-        for rows, rows_at in schema.iter_log(src.rows(name), name, problems, same, hashes=False, raw=True):
+        tail: dict = {}
+        count = 0
+        for rows, rows_at in schema.iter_log(src.rows(name), name, problems, same, hashes=False, raw=True, tail=tail):
+            count += len(rows)
             fold.feed(rows)
             for item, r in [(e[1], r) for e, r in zip(rows, rows_at) if e[3] == "register"]:
                 registered.setdefault(item, (name, r))
+        witnessed.append((schema.log_sheet_number(name), count, tail.get("hash", "") if count else ""))
     if fold.again:  # finished items corrected later: their whole Log, from a second reading
         again: dict[str, list[tuple]] = {i: [] for i in fold.again}
         for name in logs:
@@ -425,7 +431,8 @@ def _load_current(path: Path) -> Book:
         if item not in reg.row_of and item not in reg.skipped:
             problems.append(WorkbookError(f"{sheet} row {r}: item {item} is in the Log but not in the Register — restore its Register row from a backup"))
     return Book(path, process, cal, holidays, people.records, {l.item: l for l in reg.records}, [], reg.row_of, {}, problems,
-                _info(small), "", dict(reg.skipped), reg.last_row, [], (states, bad, fold.done), table=table, register_id=rid)
+                _info(small), "", dict(reg.skipped), reg.last_row, [], (states, bad, fold.done), table=table, register_id=rid,
+                witnessed=tuple(witnessed))
 
 
 def read_for_write(path: Path, items: set[str] | None, table=None) -> Book:

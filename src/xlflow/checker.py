@@ -17,6 +17,20 @@ One run (``xlflow check``, for cron or Task Scheduler)::
    after the round's last day, and mails it to the PMQA team with the directors in copy;
 5. appends what it did to the log file (``[check] log_file``) and the run to the store.
 
+**Nothing one cell holds stops it.** A Register or Log row that cannot be read makes at
+most its item unreadable (named, with the cell, its value and the fix, in the directors'
+summary and the log); a Process sheet cell that cannot be used is replaced by the manual's
+value for the run, a Calendar row that cannot be read is left out (:func:`load_for_check`).
+Every other breach is still announced, and the exit code is 65 (sysexits EX_DATAERR: a
+problem in the register was found) when anything was named.
+
+**Follow-up.** While a breach stays overdue its people are reminded (``[followup]
+remind_every_days``) and it is escalated to the holders of ``escalate_to`` past multiples of
+its standard; each (breach, recipient, step) is sent once, as the first announcement is.
+
+**Each register its own memory.** The state file may serve several registers in one folder:
+every row is kept under the register's id (:func:`xlflow.statestore.register_key`).
+
 **Exactly once, and its one bound.** Each breach ``(item, sub-step, round, kind)`` is
 announced to each of its recipients once. A run that meets an outage (server down, 421, a
 connection cut in the middle of a digest, a recipient refused) records nothing for what the
@@ -44,12 +58,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+import re
+
 from . import checks
-from .errors import DateError, SettingsError, WorkbookBusy, XlflowError
+from .errors import CalendarError, DateError, ProcessError, SettingsError, WorkbookBusy, XlflowError
 from .worktime import BKK, WorkCalendar, aware, local
 
 EX_OK = 0
 EX_ERROR = 1  # register unreadable, xlflow.toml unusable, or the server refuses us for good (login, certificate)
+EX_DATAERR = 65  # sysexits EX_DATAERR: the run went through, but a problem in the register was found (named in the log and the summary)
 EX_TEMPFAIL = 75  # sysexits EX_TEMPFAIL: some mail was not sent; the next run retries it
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LOCK_WAIT = 10.0  # seconds a second checker waits for the first before it gives up (exit 75)
@@ -71,6 +88,7 @@ class Report:
     delivered: list[str] = field(default_factory=list)  # round keys delivered in this run
     held: bool = False  # outside office hours: nothing was sent
     calendar: WorkCalendar | None = None
+    problems: list[str] = field(default_factory=list)  # cells or rows of the register that could not be read (each named)
 
 
 class _Log:
@@ -121,6 +139,199 @@ def read_people_sheet(path: Path):
         return schema.read_people(rows)
     except Exception:  # a damaged file, no such sheet: nothing can be read from it
         return None
+
+
+# -- reading a register whatever its cells hold -------------------------------------------------
+_CELL = re.compile(r"!([A-Z]{1,3})(\d+):")
+
+
+def _cells(problems) -> list[tuple[int, int]]:
+    """(0-based column, 1-based row) of every ``Sheet!F3:`` a list of problems names."""
+    from .process import col_letter
+
+    letters = {col_letter(i): i for i in range(200)}
+    return [(letters[m[1]], int(m[2])) for p in problems if (m := _CELL.search(str(p))) and m[1] in letters]
+
+
+class _Patched:
+    """A sheet reader (:data:`xlflow.book.sheet_reader`) that serves some sheets repaired."""
+
+    def __init__(self, src, repaired: dict[str, list[list]]):
+        self.src, self.repaired = src, repaired
+
+    @property
+    def names(self):
+        return self.src.names
+
+    def rows(self, name):
+        return self.repaired[name] if name in self.repaired else self.src.rows(name)
+
+
+def repair_process(rows: list[list]) -> tuple[list[list], str]:
+    """The Process sheet's rows with each cell a problem names replaced by the manual's value
+    for that sub-step (its whole row, if its code is the problem); if that does not make a
+    usable table, the manual's table. Returns (rows, what was done, in words)."""
+    from . import schema
+    from .process import Process
+
+    base = Process.default()
+    sheet = schema.SHEETS["process"]
+    hm = schema.header_map(sheet, rows[0], schema.PROCESS_HEADERS, required=("code", "role", "standard", "next"))
+    field_at = {i: f for f, i in hm.items()}
+    width = max(len(rows[0]), max(hm.values()) + 1)
+
+    def default_row(sub) -> list:
+        out = [None] * width
+        for f, i in hm.items():
+            out[i] = getattr(sub, f, None)
+        return out
+
+    def usable(rs) -> list[str]:
+        try:
+            Process.from_rows(schema.read_process_rows(rs), sheet=sheet)
+            return []
+        except ProcessError as e:
+            return e.problems
+
+    fixed = [list(r) + [None] * (width - len(r)) for r in rows]
+    for _ in range(3):
+        problems = usable(fixed)
+        if not problems:
+            return fixed, "the manual's value was used for this run"
+        for col, r in _cells(problems):
+            if not 2 <= r <= len(fixed):
+                continue
+            code = schema._text(fixed[r - 1][hm["code"]])
+            sub = base[code] if code in base else (base.substeps[r - 2] if r - 2 < len(base.substeps) else None)
+            if sub is None:
+                continue
+            if field_at.get(col) in (None, "code") or code not in base:
+                fixed[r - 1] = default_row(sub)
+            else:
+                fixed[r - 1][col] = getattr(sub, field_at[col])
+    return [list(rows[0])] + [default_row(sub) for sub in base.substeps], "the manual's whole process table was used for this run"
+
+
+def repair_calendar(rows: list[list]) -> tuple[list[list], str]:
+    """The Calendar sheet's rows without the holidays and office hours a problem names (a
+    holiday left out is not counted as a day off; without office hours the usual ones are
+    used). Returns (rows, what was done, in words)."""
+    from . import schema
+
+    fixed = [list(r) for r in rows]
+    for _ in range(20):
+        try:
+            schema.read_calendar(fixed)
+            break
+        except CalendarError as e:
+            cells = _cells(e.problems)
+            if not cells:
+                break
+            for col, r in cells:
+                if col >= schema.HOURS_COL:  # one period of office hours is no office hours: the usual ones, all of them
+                    for row in fixed[1:]:
+                        row[schema.HOURS_COL + 1:schema.HOURS_COL + 3] = [None] * len(row[schema.HOURS_COL + 1:schema.HOURS_COL + 3])
+                elif 2 <= r <= len(fixed):
+                    row = fixed[r - 1]
+                    row[: schema.HOURS_COL] = [None] * len(row[: schema.HOURS_COL])
+    return fixed, "this run left the row out (a day off not counted), or used the usual office hours"
+
+
+def load_for_check(path: Path):
+    """The register as the checker reads it (:func:`xlflow.book.load_current`), and the
+    problems of its Process and Calendar sheets as (Thai, English) notices.
+
+    A Process or Calendar sheet with problems does not stop the checker: the cells named are
+    replaced by the manual's values (Process) or their rows left out (Calendar), each named
+    in a notice, and the register is read again with them."""
+    from . import book as bk
+    from . import schema
+
+    try:
+        return bk.load_current(path), []
+    except (ProcessError, CalendarError) as e:
+        first = e
+    src = bk.sheet_reader(path)
+    repaired: dict[str, list[list]] = {}
+    how: dict[str, str] = {}
+    notices: list[tuple[str, str]] = []
+    for sheet, fix in ((schema.SHEETS["process"], repair_process), (schema.SHEETS["calendar"], repair_calendar)):
+        if sheet not in src.names:
+            raise first
+        rows = list(src.rows(sheet))
+        if not rows:
+            raise first
+        try:
+            got, done = fix(rows)
+        except XlflowError:  # a header that cannot be read: nothing to repair by
+            raise first from None
+        if got != [list(r) for r in rows]:
+            repaired[sheet] = got
+            how[sheet] = done
+    if not repaired:
+        raise first
+    reader = bk.sheet_reader
+    bk.sheet_reader = lambda p: _Patched(reader(p), repaired)
+    try:
+        b = bk.load_current(path)
+    except (ProcessError, CalendarError):
+        raise first from None
+    finally:
+        bk.sheet_reader = reader
+    for err in _sheet_errors(path, repaired):
+        for line in err.problems:
+            if isinstance(err, ProcessError):
+                whole = "whole" in how.get(schema.SHEETS["process"], "")
+                how_ = ("ใช้ตารางกระบวนการตามคู่มือทั้งตารางในการตรวจครั้งนี้", how[schema.SHEETS["process"]]) if whole else \
+                       ("ใช้ค่าตามคู่มือแทนในการตรวจครั้งนี้", "the manual's value was used for this run")
+            elif (cell := _cells([line])) and cell[0][0] >= schema.HOURS_COL:
+                how_ = ("ใช้เวลาทำการปกติ 08:30–12:00 และ 13:00–16:30 ในการตรวจครั้งนี้", "this run used the usual office hours, 08:30–12:00 and 13:00–16:30")
+            else:
+                how_ = ("ไม่นับวันนี้เป็นวันหยุดในการตรวจครั้งนี้", "this run left the row out: the day is not counted as a day off")
+            notices.append((f"{line} ({how_[0]})", f"{line} ({how_[1]})"))
+    return b, notices
+
+
+def _sheet_errors(path, repaired) -> list:
+    """The errors of the sheets that were repaired, as first read."""
+    from . import book as bk
+    from . import schema
+    from .process import Process
+
+    src = bk.sheet_reader(path)
+    out = []
+    if schema.SHEETS["process"] in repaired:
+        try:
+            Process.from_rows(schema.read_process_rows(list(src.rows(schema.SHEETS["process"]))), sheet=schema.SHEETS["process"])
+        except ProcessError as e:
+            out.append(e)
+    if schema.SHEETS["calendar"] in repaired:
+        try:
+            schema.read_calendar(list(src.rows(schema.SHEETS["calendar"])))
+        except CalendarError as e:
+            out.append(e)
+    return out
+
+
+def find_for_check(path: Path, now: datetime, settings, people_rows=None):
+    """Read the register (:func:`load_for_check`) and find what to announce at ``now`` with
+    ``settings``: the Book and the :class:`~xlflow.checks.Findings`, the sheets' problems
+    among its notices. Raises only an :class:`XlflowError` for a register that cannot be
+    read at all (a file that is not a workbook, a sheet or a column missing)."""
+    b, sheet_notices = load_for_check(path)
+    c, fu = settings.check, settings.followup
+    f = checks.find(b, now, soon_minutes=c.due_soon_minutes, soon_fraction=c.due_soon_fraction,
+                    reply_warn_days=c.reply_by_warn_days, people_rows=people_rows,
+                    remind_every_days=fu.remind_every_days, escalate=fu.escalate, escalate_floor_days=fu.escalate_floor_days)
+    for th, en in sheet_notices:
+        f.notice(th, en, unread=True)
+    for th, en in checks.calendar_notices(b.holidays, local(now).date()):
+        f.notice(th, en)
+    for _, role in fu.escalate:
+        if b.process.role(role) is None:
+            f.notice(f'xlflow.toml [followup] escalate_to: "{role}" ไม่ใช่บทบาทในกระบวนการ — ใช้ชื่อบทบาทตามแผ่นงานผู้รับผิดชอบ',
+                     f'xlflow.toml [followup] escalate_to: "{role}" is not a role of the process — use a role name as the People sheet has it')
+    return b, f
 
 
 def run_check(
@@ -174,6 +385,7 @@ class _Run:
         self.dry_run, self.outbox, self.redeliver = dry_run, outbox, redeliver
         self.transport, self.after_accept = transport, after_accept
         self.stop = False  # a server-level failure: leave the rest for the next run
+        self.key = ""  # the register's key in the state file (its id, else its path)
 
     # -- the run ---------------------------------------------------------------------------
     def run(self) -> Report:
@@ -196,24 +408,34 @@ class _Run:
                     f"--redeliver {fy} {m}: the {m}-month round of fiscal year {fy} ends on {format_date(end)} "
                     f"({end.isoformat()}) — it can be delivered after that day"
                 )
+        sheet = read_people_sheet(self.path)
         try:
-            b = bk.load_current(self.path)  # open items only: memory does not grow with the Log
+            # open items only: memory does not grow with the Log; whatever a cell holds
+            b, f = find_for_check(self.path, self.now, self.s, people_rows=sheet.row_of if sheet else None)
         except XlflowError as e:
             return self.unreadable(e)
         self.report.calendar = b.calendar
-        sheet = read_people_sheet(self.path)
         c = self.s.check
-        f = checks.find(b, self.now, soon_minutes=c.due_soon_minutes, soon_fraction=c.due_soon_fraction,
-                        reply_warn_days=c.reply_by_warn_days, people_rows=sheet.row_of if sheet else None)
+        from .statestore import StateStore, path_key, register_key
+
+        self.key = register_key(b.register_id, self.path)
+        if b.register_id is None:
+            self.log(f"this register has no id yet: its memory is kept under its path ({self.path.resolve()}); "
+                     "the first xlflow write (a command-line action, xlflow refresh) gives it one", show=False)
         for n in f.notices:
             self.log(f"problem: {n.en}")
+        self.report.problems = [n.en for n in f.unread]
         in_hours = b.calendar.is_working(self.now) or not c.office_hours_only
         if self.dry_run:
             return self.dry(b, f, in_hours)
-        from .statestore import StateStore
 
         try:
-            with bk.writer_lock(self.s.check.state_file, wait=LOCK_WAIT), StateStore(self.s.check.state_file) as store:
+            with bk.writer_lock(self.s.check.state_file, wait=LOCK_WAIT), StateStore(self.s.check.state_file, register=self.key) as store:
+                if b.register_id is not None:
+                    old = path_key(self.path)
+                    if store.kept_under(old):
+                        moved = store.adopt(old)
+                        self.log(f"the register now has its id: the memory kept under its path ({moved} record(s)) goes with the id")
                 return self.with_store(b, f, in_hours, store)
         except WorkbookBusy:
             self.log("another xlflow checker is running on this register — this run stops; the next one goes on")
@@ -222,6 +444,14 @@ class _Run:
 
     def with_store(self, b, f, in_hours, store) -> Report:
         run_id = store.start_run(aware(self.now))
+        if b.witnessed:  # the Log as this run found it, kept beside the workbook and told to the directors
+            from .statestore import path_key
+            from .witness import Witness
+
+            w = Witness(b.register_id, self.now.replace(tzinfo=None, second=0, microsecond=0), tuple(b.witnessed))
+            f.witness = w.line()
+            if store.record_witness(w.line(), aware(self.now), also=[path_key(self.path)]):
+                self.log(f"witness of the Log kept: {w.short()} ({w.line()})", show=False)
         digests = checks.plan_digests(f, store.pending)
         rounds = self.rounds_to_deliver(b, store, in_hours)
         waiting = [r for r in rounds if not r[2]]
@@ -237,14 +467,23 @@ class _Run:
                     self.deliver_round(t, store, b, f, fy, m, forced)
         if not digests and not rounds and not self.report.held:
             self.log("nothing new to announce")
-        if self.report.error:
-            self.report.exit_code = EX_ERROR
-        elif self.report.failed:
-            self.report.exit_code = EX_TEMPFAIL
+        self.report.exit_code = self.exit_code()
         outcome = {EX_ERROR: "error", EX_TEMPFAIL: "tempfail"}.get(self.report.exit_code, "held" if self.report.held else "ok")
-        store.finish_run(run_id, outcome, f"sent {len(self.report.sent)}, failed {len(self.report.failed)}", aware(self.now))
-        self.log(f"done: {len(self.report.sent)} sent, {len(self.report.failed)} not sent (exit {self.report.exit_code})")
+        store.finish_run(run_id, outcome, f"sent {len(self.report.sent)}, failed {len(self.report.failed)}, problems {len(self.report.problems)}",
+                         aware(self.now))
+        self.log(f"done: {len(self.report.sent)} sent, {len(self.report.failed)} not sent"
+                 + (f", {len(self.report.problems)} unreadable cell(s) or item(s) named" if self.report.problems else "")
+                 + f" (exit {self.report.exit_code})")
         return self.report
+
+    def exit_code(self) -> int:
+        """1 the register, the settings or the server refuse us for good; 75 some mail waits for
+        the next run; 65 a cell or row of the register could not be read (named); 0 all went through."""
+        if self.report.error:
+            return EX_ERROR
+        if self.report.failed:
+            return EX_TEMPFAIL
+        return EX_DATAERR if self.report.problems else EX_OK
 
     def make_transport(self):
         from . import mail
@@ -366,7 +605,7 @@ class _Run:
         from .statestore import StateStore
 
         state = self.s.check.state_file
-        store = StateStore(state) if state.exists() else None
+        store = StateStore(state, register=self.key) if state.exists() else None
         try:
             pending = store.pending if store else (lambda keys, email: list(keys))
             delivered = store.delivered if store else (lambda key: False)
@@ -396,6 +635,7 @@ class _Run:
         finally:
             if store is not None:
                 store.close()
+        self.report.exit_code = self.exit_code()
         return self.report
 
     # -- an unreadable register -------------------------------------------------------------
@@ -437,7 +677,14 @@ class _Run:
     def _tell_directors(self, f) -> None:
         from .statestore import StateStore
 
-        with StateStore(self.s.check.state_file) as store:
+        from . import book as bk
+        from .statestore import register_key
+
+        try:
+            rid = bk.register_facts(self.path)[1]
+        except Exception:  # a file that is not a workbook: its path is all there is
+            rid = None
+        with StateStore(self.s.check.state_file, register=register_key(rid, self.path)) as store:
             digests = checks.plan_digests(f, store.pending)
             if digests:
                 with self.make_transport() as t:

@@ -12,22 +12,39 @@ kind             when
 ===============  =============================================================================
 overdue          the current sub-step is past its due time (working time, pauses excluded)
 due_soon         less than the warning margin is left: the larger of ``soon_minutes`` (60)
-                 working minutes and ``soon_fraction`` (25 %) of the standard
+                 working minutes and ``soon_fraction`` (25 %) of the standard, but never more
+                 than half the standard (a 5-minute sub-step warns 2.5 minutes before)
 reply_overdue    the date the sender asked for a reply by has passed
 reply_soon       that date is today or at most ``reply_warn_days`` working days away
 ===============  =============================================================================
 
 The reply-by date belongs to the letter, not to a sub-step: its key carries
 ``reply-by:<date>`` in the sub-step place and round 0, so it is announced once per date
-however often the item moves on (a corrected date is announced anew). Paused and done
-items are never announced.
+however often the item moves on (a corrected date is announced anew). It is watched while
+the item is paused too (a pause waits on others; the sender still waits on us). Done items
+are never announced, and paused ones only for their reply-by date.
 
-Whom to tell: the item's officer (a People row whose name is the item's officer), else the
-People of the sub-step's responsible roles (a role flagged ``officer`` in the process table
-stands for the item's officer only). The directors (roles flagged ``director``) get every
-breach in a summary, and the problems the checker met (a person without an e-mail, an
-officer missing from People, a row that cannot be read) as notices. Each person gets one
-e-mail per run: a director's own items and the summary share one message.
+**Follow-up.** A breach is announced once (its key); while it stays overdue it is followed up
+by **steps**, each with a key of its own, so each (breach, recipient, step) is sent once:
+
+* a reminder ``"{key}#r{n}"`` to the same people every ``remind_every_days`` working days
+  it stays late (``n`` counts them; a run after an outage sends only the step reached);
+* an escalation ``"{key}#e{m}"`` to the holders of a role (ผอ.วท., then ผอ.สปร.) once the
+  working time spent on the sub-step reaches ``m`` times its standard (a standard shorter
+  than ``escalate_floor_days`` working days counts as that long).
+
+Whom to tell: the holders of the roles the Process sheet gives the current sub-step; a role
+flagged ``officer`` stands for the item's officer in charge. When nobody holds them (an
+empty role, executives outside People), the officer in charge is told, else the directors
+hear of it. A reply-by date is the letter's, not the sub-step's: it goes to the officer in
+charge (paused or not), else to the sub-step's people. The directors (roles flagged ``director``) get a **summary** whenever there is
+something new for them: every breach open now, how late, the new ones marked, and every
+problem the checker met (a cell that cannot be read, a person without an e-mail) with the
+new ones marked. Each person gets one e-mail per run: a director's own items and the
+summary share one message.
+
+A **secret** letter (ชั้นความลับ ลับ, ลับมาก, ลับที่สุด) keeps its subject in the workbook:
+its mails show the registration number, the secrecy class and the sub-step only.
 
 >>> KINDS
 ('overdue', 'due_soon', 'reply_overdue', 'reply_soon')
@@ -43,12 +60,12 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from .errors import XlflowError
-from .model import STATUS_TH, ItemState, LogEntry, Person
+from .errors import CellError, LogRowError, XlflowError
+from .model import SECRECIES, STATUS_TH, ItemState, LogEntry, Person
 from .process import Process, SubStep
 from .thaidate import fiscal_year, format_date, format_datetime, round_range
 from .workflow import replay, segment_minutes, timing
-from .worktime import WorkCalendar, local
+from .worktime import WorkCalendar, calendar_gaps, local
 
 KINDS = ("overdue", "due_soon", "reply_overdue", "reply_soon")
 KIND_TH = {
@@ -69,6 +86,14 @@ NOTICE = "notice"
 #: writing an e-mail too big for the office's mail server.
 LIST_LIMIT = 200
 
+#: The follow-up an office would choose (``[followup]`` in xlflow.toml): a reminder every working
+#: day an item stays late; escalation to ผอ.วท. at twice the standard and to ผอ.สปร. at four
+#: times, a standard counting as at least one working day.
+REMIND_EVERY_DAYS = 1
+ESCALATE = ((2, "ผอ.วท."), (4, "ผอ.สปร."))
+ESCALATE_FLOOR_DAYS = 1
+
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]+")
 
 
@@ -83,22 +108,41 @@ class Breach:
     substep: str
     substep_name: str
     round: int
-    subject: str = ""
+    subject: str = ""  # empty for a secret letter: see ``secrecy``
     officer: str = ""
     due_at: datetime | None = None
     late_minutes: float = 0.0  # working minutes past due (overdue)
     left_minutes: float = 0.0  # working minutes still left (due soon)
     reply_by: date | None = None
     reply_days: int = 0  # working days past (reply_overdue) or left (reply_soon)
+    secrecy: str = ""  # ลับ, ลับมาก, ลับที่สุด: the subject stays in the workbook
+    paused: bool = False  # the item waits on an outside agency (its reply-by date is still watched)
+    worked_minutes: float = 0.0  # working minutes spent on the sub-step (overdue, due soon)
+    standard: int = 0  # the sub-step's standard in working minutes
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A later announcement of a breach that stays overdue: a reminder to the same people,
+    or an escalation to the holders of a role. Keyed ``"{breach key}#r{n}"`` / ``"#e{m}"``."""
+
+    key: str
+    breach: Breach
+    what: str  # "reminder" or "escalation"
+    n: int  # the reminder's number, or the multiple of the standard reached
+    role: str = ""  # an escalation's role
 
 
 @dataclass(frozen=True)
 class Notice:
-    """A problem for the directors; its key makes it once-only like a breach."""
+    """A problem for the directors; its key makes it once-only like a breach. ``unread``: a
+    cell or row that could not be read, an item not checked (the run's exit code says so);
+    otherwise advice (a person without an e-mail, a role nobody holds)."""
 
     key: str
     th: str
     en: str
+    unread: bool = False
 
     @property
     def text(self) -> str:
@@ -117,7 +161,7 @@ class Addressee:
 
 @dataclass
 class Findings:
-    """Everything one run found: breaches, who gets which, the directors, the problems."""
+    """Everything one run found: breaches, who gets which, the follow-ups, the directors, the problems."""
 
     now: datetime
     breaches: list[Breach] = field(default_factory=list)
@@ -125,6 +169,11 @@ class Findings:
     people: dict[str, Addressee] = field(default_factory=dict)  # address (lower case) → addressee
     notices: list[Notice] = field(default_factory=list)
     totals: dict[str, int] = field(default_factory=dict)  # status → how many items now
+    followups: list[FollowUp] = field(default_factory=list)
+    followup_to: dict[str, list[str]] = field(default_factory=dict)  # follow-up key → addresses
+    unreadable: dict[str, str] = field(default_factory=dict)  # item → why it was not checked (a cell named)
+    remind_every_days: int = REMIND_EVERY_DAYS  # 0: no reminders
+    witness: str = ""  # the Log's witness line as this run found it (xlflow.witness), for the directors
 
     @property
     def directors(self) -> list[str]:
@@ -134,28 +183,38 @@ class Findings:
     def pmqa(self) -> list[str]:
         return [e for e, a in self.people.items() if a.pmqa]
 
-    def notice(self, th: str, en: str) -> None:
-        """Add a problem once (the same words twice are one notice)."""
+    def notice(self, th: str, en: str, unread: bool = False) -> None:
+        """Add a problem once (the same words twice are one notice); ``unread``: something in
+        the register could not be read, or an item was not checked."""
         key = notice_key(en)
         if all(n.key != key for n in self.notices):
-            self.notices.append(Notice(key, th, en))
+            self.notices.append(Notice(key, th, en, unread))
+
+    @property
+    def unread(self) -> list[Notice]:
+        """The problems of cells or rows that could not be read (the exit code's concern)."""
+        return [n for n in self.notices if n.unread]
 
 
 @dataclass(frozen=True)
 class Digest:
-    """One e-mail to one address: own items, (directors) the summary, the notices."""
+    """One e-mail to one address: own items (new ones and follow-ups), (directors) the
+    summary of every breach open now and every problem, the new ones marked."""
 
     email: str
     names: tuple[str, ...]
-    own: tuple[Breach, ...] = ()
-    summary: tuple[Breach, ...] = ()
-    notices: tuple[Notice, ...] = ()
+    own: tuple[Breach, ...] = ()  # announced to this person for the first time
+    summary: tuple[Breach, ...] = ()  # directors: every breach open now (but those in ``own``)
+    notices: tuple[Notice, ...] = ()  # directors: every problem met
     director: bool = False
+    followups: tuple[FollowUp, ...] = ()  # reminders and escalations to this person
+    new: frozenset = frozenset()  # keys of the summary's breaches and notices this person has not had
 
     @property
     def keys(self) -> list[str]:
-        """Every key this message announces, recorded for its address once it is accepted."""
-        return [*(b.key for b in self.own), *(b.key for b in self.summary), *(n.key for n in self.notices)]
+        """Every key this message announces for the first time to its address: recorded once it is accepted."""
+        return [*(b.key for b in self.own), *(x.key for x in self.followups),
+                *(b.key for b in self.summary if b.key in self.new), *(n.key for n in self.notices if n.key in self.new)]
 
     @property
     def breaches(self) -> tuple[Breach, ...]:
@@ -184,18 +243,21 @@ def pmqa_team(people: Iterable[Person], process: Process) -> list[Person]:
 
 
 def responsible(state: ItemState, sub: SubStep | None, people: Sequence[Person], process: Process) -> list[Person]:
-    """Whom to tell about an item: its officer, else the People of the sub-step's roles."""
-    if state.officer:
-        mine = [p for p in people if p.name == state.officer]
-        if mine:
-            return mine
+    """Whom to tell about an item: the holders of the roles the Process sheet gives its current
+    sub-step, a role flagged ``officer`` standing for the item's officer in charge; when
+    nobody holds them, the officer in charge (if any)."""
+    officer = [p for p in people if state.officer and p.name == state.officer]
     out: list[Person] = []
     for name in sub.roles if sub else ():
         role = process.role(name)
-        if role is not None and role.officer:
-            continue  # stands for the item's officer only, and there is none in People
-        out += [p for p in people if p.role == name and p not in out]
-    return out
+        holders = officer if role is not None and role.officer else [p for p in people if p.role == name]
+        out += [p for p in holders if p not in out]
+    return out or officer
+
+
+def holders(role: str, people: Sequence[Person]) -> list[Person]:
+    """The People rows of a role (an escalation's recipients)."""
+    return [p for p in people if p.role == role]
 
 
 def _row(name: str, people_rows: dict[str, int] | None) -> str:
@@ -245,66 +307,77 @@ def find(
     soon_fraction: float = 0.25,
     reply_warn_days: int = 2,
     people_rows: dict[str, int] | None = None,
+    remind_every_days: int = REMIND_EVERY_DAYS,
+    escalate: Sequence[tuple[int, str]] = ESCALATE,
+    escalate_floor_days: float = ESCALATE_FLOOR_DAYS,
 ) -> Findings:
-    """Breaches of every open item at ``now``, whom to tell, and the problems met on the way.
+    """Breaches of every open item at ``now``, whom to tell, the follow-ups due, and the
+    problems met on the way.
 
     ``book`` is a :class:`~xlflow.book.Book` (read-only); ``people_rows`` maps a People
-    name to its sheet row, so a missing e-mail can be named by its row.
+    name to its sheet row, so a missing e-mail can be named by its row. Whatever a cell
+    holds, this returns: an item whose Log cannot be read or replayed, or cannot be timed,
+    is left out and named in a notice; every other item is checked.
     """
     now = local(now)
     process, cal = book.process, book.calendar
     people: list[Person] = list(book.people)
-    f = Findings(now=now)
+    f = Findings(now=now, remind_every_days=remind_every_days)
     states, bad, done = book.current_states()
-    for item, why in bad:
-        f.notice(f"เรื่อง {item}: อ่านบันทึกการดำเนินงานไม่ได้ ({why}) จึงไม่ได้ตรวจ",
-                 f"item {item}: its log cannot be replayed ({why}), so it was not checked")
+    broken = dict(bad)
+    skipped = getattr(book, "unreadable", {}) or {}
     for p in book.problems:
-        f.notice(f"อ่านแถวนี้ไม่ได้ จึงไม่ได้ตรวจ: {p}", f"a row could not be read and was not checked: {p}")
-    missing = [item for item in book.register_rows if item not in states and item not in done]
+        item = getattr(p, "item", "") if isinstance(p, LogRowError) else ""
+        if item and (item in states or item in broken or item in book.register_rows):  # its history has a hole: not checked
+            f.unreadable.setdefault(item, str(p))
+            f.notice(f"เรื่อง {item} ไม่ได้ตรวจ เพราะอ่านแถวในบันทึกการดำเนินงานไม่ได้: {p}",
+                     f"item {item} was not checked: a row of its Log cannot be read: {p}", unread=True)
+            continue
+        item = next((i for i, e in skipped.items() if e is p), "")
+        if item and item in states:
+            f.notice(f"เรื่อง {item}: อ่านแถวในทะเบียนไม่ได้ จึงตรวจจากบันทึกการดำเนินงานเท่านั้น (ไม่ทราบเรื่องและวันกำหนดตอบ): {p}",
+                     f"item {item}: its Register row could not be read, so it was checked from the Log alone (no subject, no reply-by date): {p}", unread=True)
+            continue
+        # a Register row without a number is no letter xlflow times (a row of the Table's formulas
+        # only, or typed by hand): nothing is left unchecked by it, so it is advice
+        numberless = isinstance(p, CellError) and p.problem == "has no registration number"
+        f.notice(f"อ่านแถวนี้ไม่ได้ จึงไม่ได้ตรวจ: {p}", f"a row could not be read and was not checked: {p}", unread=not numberless)
+    for item, why in bad:
+        if item in f.unreadable:
+            continue  # its unreadable Log row says why
+        f.unreadable[item] = why
+        f.notice(f"เรื่อง {item}: อ่านบันทึกการดำเนินงานไม่ได้ ({why}) จึงไม่ได้ตรวจ",
+                 f"item {item}: its log cannot be replayed ({why}), so it was not checked", unread=True)
+    missing = [item for item in book.register_rows if item not in states and item not in done and item not in f.unreadable]
     if missing:
         shown = ", ".join(missing[:10]) + (f" … (+{len(missing) - 10})" if len(missing) > 10 else "")
         f.notice(
             f"{len(missing)} เรื่องอยู่ในทะเบียนแต่ไม่มีการลงทะเบียนในบันทึกการดำเนินงาน จึงไม่ได้ตรวจ ({shown}) — ลงทะเบียนด้วย xlflow",
             f"{len(missing)} item(s) in the Register have no registration in the Log, so they were not checked ({shown}) — register letters with xlflow",
+            unread=True,
         )
     totals = {s: 0 for s in STATUS_TH}
     today = now.date()
     names = {p.name for p in people}
     told: dict[tuple[str, str], list[Person]] = {}  # (officer, sub-step) → whom to tell
-    addresses: dict[tuple[str, str], list[str]] = {}
+    addresses: dict[tuple, list[str]] = {}
+    day = cal.day_minutes or 1
     for item in sorted(states, key=_sort_key):
-        state = states[item]
-        t = timing(state, process, cal, now, soon_minutes, soon_fraction)
-        totals[t.status] = totals.get(t.status, 0) + 1
-        if t.status in ("done", "paused"):
+        if item in f.unreadable:
             continue
-        sub = process[state.substep] if state.substep in process else None
-        letter = book.letters.get(item)
-        common = dict(
-            item=item,
-            substep=state.substep,
-            substep_name=sub.name_th if sub else "",
-            subject=letter.subject if letter else "",
-            officer=state.officer,
-            due_at=t.due_at,
-        )
-        found: list[Breach] = []
-        if t.status in ("overdue", "due_soon"):
-            found.append(Breach(
-                key=breach_key(item, state.substep, state.round, t.status), kind=t.status, round=state.round,
-                late_minutes=t.late, left_minutes=max(0.0, t.standard - t.worked), **common,
-            ))
-        if letter is not None and letter.reply_by is not None:
-            days = working_days_between(cal, today, letter.reply_by)
-            kind = "reply_overdue" if letter.reply_by < today else "reply_soon" if days <= reply_warn_days else None
-            if kind:
-                found.append(Breach(
-                    key=breach_key(item, f"reply-by:{letter.reply_by.isoformat()}", 0, kind), kind=kind, round=0,
-                    reply_by=letter.reply_by, reply_days=abs(days), **common,
-                ))
+        state = states[item]
+        try:
+            t = timing(state, process, cal, now, soon_minutes, soon_fraction)
+            found = _breaches(item, state, t, book.letters.get(item), process, cal, today, reply_warn_days)
+        except XlflowError as e:  # a time the calendar cannot count (a date near the end of its range)
+            f.unreadable[item] = str(e)
+            f.notice(f"เรื่อง {item}: คำนวณกำหนดเวลาไม่ได้ ({e}) จึงไม่ได้ตรวจ",
+                     f"item {item} cannot be timed ({e}), so it was not checked", unread=True)
+            continue
+        totals[t.status] = totals.get(t.status, 0) + 1
         if not found:
             continue
+        sub = process[state.substep] if state.substep in process else None
         if state.officer and state.officer not in names:
             f.notice(
                 f'เจ้าหน้าที่ "{state.officer}" ของเรื่อง {item} ไม่อยู่ในแผ่นงานผู้รับผิดชอบ — เพิ่มชื่อและอีเมลในแผ่นงานนั้น',
@@ -320,21 +393,31 @@ def find(
                 f"ไม่มีผู้รับแจ้งเรื่อง {item} ที่ขั้นตอน {state.substep}: ไม่มีผู้ใดในแผ่นงานผู้รับผิดชอบมีบทบาท {roles}",
                 f"nobody to tell about item {item} at sub-step {state.substep}: no one in the People sheet has the role {roles}",
             )
-        emails = addresses.get(ck)
-        if emails is None:
-            emails = []
-            for p in who:
-                if not p.email:
-                    f.notice(
-                        f"ไม่มีอีเมลของ {p.name} ในแผ่นงานผู้รับผิดชอบ{_row_th(p.name, people_rows)} — เพิ่มอีเมลเพื่อให้ได้รับการแจ้งเตือน",
-                        f"no email for {p.name} in the People sheet{_row(p.name, people_rows)} — add one so that they are told",
-                    )
-                    continue
-                emails.append(add_addressee(f, p, process))
-            emails = addresses[ck] = list(dict.fromkeys(emails))
+        emails = _emails(f, addresses, ck, who, process, people_rows)
+        # the sender's reply-by date is the letter's: its officer in charge answers it (else the sub-step's people)
+        mine = [p for p in people if state.officer and p.name == state.officer]
+        letter_emails = _emails(f, addresses, ("officer", state.officer), mine, process, people_rows) if mine else emails
         for b in found:
             f.breaches.append(b)
-            f.to[b.key] = emails
+            f.to[b.key] = letter_emails if b.kind.startswith("reply") else emails
+            late_days = int(b.late_minutes // day) if b.kind == "overdue" else b.reply_days if b.kind == "reply_overdue" else 0
+            if remind_every_days > 0 and late_days >= remind_every_days:
+                n = late_days // remind_every_days
+                x = FollowUp(f"{b.key}#r{n}", b, "reminder", n)
+                f.followups.append(x)
+                f.followup_to[x.key] = emails
+            if b.kind != "overdue":
+                continue
+            base = max(b.standard, escalate_floor_days * day)
+            for m, role in escalate:
+                if b.worked_minutes + 1e-9 >= m * base:
+                    x = FollowUp(f"{b.key}#e{m}", b, "escalation", m, role)
+                    to = holders(role, people)
+                    if not to:
+                        f.notice(f"ไม่มีผู้ใดในแผ่นงานผู้รับผิดชอบมีบทบาท {role} จึงยกระดับเรื่อง {item} ไม่ได้ — เพิ่มชื่อและอีเมล",
+                                 f"no one in the People sheet has the role {role}, so item {item} could not be escalated — add the name and e-mail")
+                    f.followups.append(x)
+                    f.followup_to[x.key] = _emails(f, addresses, ("role", role), to, process, people_rows)
     for p in [*directors(people, process), *pmqa_team(people, process)]:
         if p.email:
             add_addressee(f, p, process)
@@ -346,6 +429,59 @@ def find(
     totals["done"] = totals.get("done", 0) + len(done)
     f.totals = totals
     return f
+
+
+def _breaches(item: str, state: ItemState, t, letter, process: Process, cal: WorkCalendar, today: date, reply_warn_days: int) -> list[Breach]:
+    """The breaches of one item at the time ``t`` was taken (may raise an XlflowError the
+    calendar raises for a date it cannot count)."""
+    if t.status == "done":
+        return []
+    sub = process[state.substep] if state.substep in process else None
+    secrecy = letter.secrecy if letter is not None and letter.secrecy in SECRECIES else ""
+    common = dict(
+        item=item,
+        substep=state.substep,
+        substep_name=sub.name_th if sub else "",
+        subject="" if secrecy or letter is None else letter.subject,
+        secrecy=secrecy,
+        officer=state.officer,
+        due_at=t.due_at,
+        paused=t.status == "paused",
+        standard=t.standard,
+        worked_minutes=t.worked,
+    )
+    found: list[Breach] = []
+    if t.status in ("overdue", "due_soon"):
+        found.append(Breach(
+            key=breach_key(item, state.substep, state.round, t.status), kind=t.status, round=state.round,
+            late_minutes=t.late, left_minutes=max(0.0, t.standard - t.worked), **common,
+        ))
+    if letter is not None and letter.reply_by is not None:
+        days = working_days_between(cal, today, letter.reply_by)
+        kind = "reply_overdue" if letter.reply_by < today else "reply_soon" if days <= reply_warn_days else None
+        if kind:
+            found.append(Breach(
+                key=breach_key(item, f"reply-by:{letter.reply_by.isoformat()}", 0, kind), kind=kind, round=0,
+                reply_by=letter.reply_by, reply_days=abs(days), **common,
+            ))
+    return found
+
+
+def _emails(f: Findings, cache: dict, ck, who: Sequence[Person], process: Process, people_rows) -> list[str]:
+    """The addresses of ``who`` (each once), a notice for each one without an e-mail."""
+    emails = cache.get(ck)
+    if emails is None:
+        emails = []
+        for p in who:
+            if not p.email:
+                f.notice(
+                    f"ไม่มีอีเมลของ {p.name} ในแผ่นงานผู้รับผิดชอบ{_row_th(p.name, people_rows)} — เพิ่มอีเมลเพื่อให้ได้รับการแจ้งเตือน",
+                    f"no email for {p.name} in the People sheet{_row(p.name, people_rows)} — add one so that they are told",
+                )
+                continue
+            emails.append(add_addressee(f, p, process))
+        emails = cache[ck] = list(dict.fromkeys(emails))
+    return emails
 
 
 def add_addressee(f: Findings, p: Person, process: Process) -> str:
@@ -364,36 +500,71 @@ def add_addressee(f: Findings, p: Person, process: Process) -> str:
 
 
 def plan_digests(findings: Findings, pending: Callable[[list[str], str], list[str]]) -> list[Digest]:
-    """One digest per address, holding only what ``pending(keys, address)`` says is not yet sent.
+    """One digest per address, when ``pending(keys, address)`` says something in it is new.
 
-    A director's message carries their own items, then every other breach (the summary),
-    then the notices. Addresses with nothing new get no message.
+    A person's message carries the breaches announced to them for the first time and the
+    follow-ups (reminders, escalations) they have not had. A director's message carries
+    besides every breach open now (the summary) and every problem met, the new ones marked;
+    it goes when anything in it is new. Addresses with nothing new get no message.
     """
     by_key = {b.key: b for b in findings.breaches}
     mine: dict[str, list[str]] = {}
     for key, emails in findings.to.items():
         for e in emails:
             mine.setdefault(e, []).append(key)
+    follow: dict[str, list[FollowUp]] = {}
+    for x in findings.followups:
+        for e in findings.followup_to.get(x.key, []):
+            follow.setdefault(e, []).append(x)
     out = []
     for email, who in findings.people.items():
         own = mine.get(email, [])
-        own_set = set(own)
-        summary = [b.key for b in findings.breaches if b.key not in own_set] if who.director else []
+        ups = follow.get(email, [])
+        every = [b.key for b in findings.breaches] if who.director else []
         notices = [n.key for n in findings.notices] if who.director else []
-        wanted = [*own, *summary, *notices]
+        wanted = list(dict.fromkeys([*own, *(x.key for x in ups), *every, *notices]))
         if not wanted:
             continue
         left = set(pending(wanted, email))
         if not left:
             continue
+        shown = {k for k in own if k in left}
+        summary = [k for k in every if k not in shown]
+        new = frozenset(k for k in [*summary, *notices] if k in left)
         out.append(Digest(
             email=who.email,
             names=who.names,
             own=tuple(by_key[k] for k in own if k in left),
-            summary=tuple(by_key[k] for k in summary if k in left),
-            notices=tuple(n for n in findings.notices if n.key in left and n.key in notices),
+            summary=tuple(by_key[k] for k in summary),
+            notices=tuple(findings.notices) if who.director else (),
             director=who.director,
+            followups=tuple(x for x in ups if x.key in left),
+            new=new,
         ))
+    return out
+
+
+# -- the Calendar sheet's reach -------------------------------------------------------------------
+def calendar_notices(holidays, today: date) -> list[tuple[str, str]]:
+    """(Thai, English) warnings about what the Calendar sheet lacks as of ``today``
+    (:func:`xlflow.worktime.calendar_gaps`): its end within 60 days (or passed), a day the
+    office must add that the holidays library does not table (วันพืชมงคล after 2026)."""
+    out = []
+    for g in calendar_gaps(list(holidays), today):
+        if g.kind == "empty":
+            out.append(("แผ่นงานวันหยุดราชการไม่มีวันหยุดของปีงบประมาณใดเลย — กำหนดเสร็จจะไม่นับวันหยุด: เพิ่มวันหยุด แล้วสั่ง xlflow refresh",
+                        "the Calendar sheet lists no fiscal year of holidays — due times count no day off: add the holidays, then run xlflow refresh"))
+        elif g.kind == "ends":
+            when = "สิ้นสุดไปแล้วเมื่อ" if g.day < today else "จะสิ้นสุดในวันที่"
+            out.append((f"แผ่นงานวันหยุดราชการ{when} {format_date(g.day)} — กำหนดเสร็จหลังจากนั้นจะไม่นับวันหยุด: เพิ่มวันหยุดของปีงบประมาณ "
+                        f"{fiscal_year(g.day) + 1} (จากหนังสือเวียนหรือทะเบียนที่ xlflow init สร้างใหม่) แล้วสั่ง xlflow refresh",
+                        f"the Calendar sheet lists holidays only until {g.day.isoformat()} ({format_date(g.day)}) — due times after it count no "
+                        f"day off: add the holidays of fiscal year {fiscal_year(g.day) + 1} (a register made by xlflow init lists them), then run xlflow refresh"))
+        else:
+            out.append((f"{g.name_th} ปี {g.day.year + 543} ยังไม่อยู่ในแผ่นงานวันหยุดราชการ (ไลบรารีวันหยุดไม่มีวันนี้) — พิมพ์วันที่เมื่อสำนักพระราชวังประกาศ "
+                        f"แล้วสั่ง xlflow refresh; ระหว่างนี้กำหนดเสร็จในเดือน{format_date(g.day).split(' ', 1)[1].rsplit(' ', 1)[0]} อาจเร็วไปหนึ่งวัน",
+                        f"{g.name_en} {g.day.year} ({g.name_th}) is not in the Calendar sheet, and the holidays library does not list it — type its "
+                        f"date once it is announced, then run xlflow refresh; until then due times in {g.day:%B} may come out a day early"))
     return out
 
 
@@ -418,16 +589,39 @@ def _counts(breaches: Sequence[Breach]) -> list[tuple[str, int]]:
 
 
 def subject_line(digest: Digest) -> str:
-    """``xlflow: เกินกำหนด 2 เรื่อง ใกล้ครบกำหนด 1 เรื่อง / 2 overdue, 1 due soon`` (no register text)."""
+    """``xlflow: เกินกำหนด 2 เรื่อง ใกล้ครบกำหนด 1 เรื่อง / 2 overdue, 1 due soon`` (no register text).
+
+    Counts the breaches the message lists; then its reminders and escalations; a directors'
+    summary says how many of its items are new."""
     counts = _counts(digest.breaches)
     th = [f"{KIND_TH[k]} {n} เรื่อง" for k, n in counts]
     en = [f"{n} {KIND_EN[k]}" for k, n in counts]
+    reminders = [x for x in digest.followups if x.what == "reminder"]
+    raised = [x for x in digest.followups if x.what == "escalation"]
+    if reminders:
+        th.append(f"เตือนซ้ำ {len(reminders)} เรื่อง")
+        en.append(f"{len(reminders)} reminder{'s' if len(reminders) != 1 else ''}")
+    if raised:
+        th.append(f"ยกระดับ {len(raised)} เรื่อง")
+        en.append(f"{len(raised)} escalated")
     if digest.notices:
         th.append(f"ปัญหาที่ต้องแก้ {len(digest.notices)} รายการ")
         en.append(f"{len(digest.notices)} problem{'s' if len(digest.notices) != 1 else ''} to fix")
-    head = "xlflow สรุปสำหรับผู้อำนวยการ" if digest.director and (digest.summary or digest.notices) else "xlflow"
-    tail = "directors' summary: " if head != "xlflow" else ""
+    summary = digest.director and (digest.summary or digest.notices)
+    if summary:
+        fresh = sum(1 for b in digest.summary if b.key in digest.new) + len(digest.own)
+        th.append(f"(ใหม่ {fresh})")
+        en.append(f"{fresh} new")
+    head = "xlflow สรุปสำหรับผู้อำนวยการ" if summary else "xlflow"
+    tail = "directors' summary: " if summary else ""
     return f"{head}: {' '.join(th)} / {tail}{', '.join(en)}"
+
+
+def shown_subject(b: Breach) -> str:
+    """The subject as a mail may show it: a secret letter's stays in the workbook."""
+    if b.secrecy:
+        return f"[{b.secrecy}] (ชั้นความลับ: เรื่องดูได้ในทะเบียนเท่านั้น / secret: the subject is kept in the register)"
+    return one_line(b.subject)
 
 
 def _detail(b: Breach) -> list[str]:
@@ -447,7 +641,16 @@ def _detail(b: Breach) -> list[str]:
         lines.append(f"กำหนดตอบภายใน / reply by: {format_date(b.reply_by, 'abbr')}")
         lines.append("ครบกำหนดตอบวันนี้ / the reply is due today" if b.reply_days == 0 else
                      f"อีก {b.reply_days} วันทำการ / {b.reply_days} working day(s) left")
+    if b.paused:
+        lines.append("พักเรื่องรอหน่วยงานอื่นอยู่ / paused, waiting on another agency")
     return lines
+
+
+def _followup_line(x: FollowUp) -> str:
+    if x.what == "reminder":
+        return f"เตือนครั้งที่ {x.n}: ยังค้างอยู่ / reminder {x.n}: still open"
+    return (f"ยกระดับถึง {one_line(x.role)}: ใช้เวลาแล้ว {x.n} เท่าของมาตรฐานหรือกว่า / "
+            f"escalated to {one_line(x.role)}: {x.n} times the standard or more spent")
 
 
 def _more(n: int) -> str:
@@ -455,18 +658,34 @@ def _more(n: int) -> str:
             if n else "")
 
 
-def _section_text(title: str, breaches: Sequence[Breach], with_officer: bool) -> list[str]:
+NEW = "ใหม่ / new"
+
+
+def _entries(digest: Digest, part: str) -> list[tuple[Breach, str]]:
+    """(breach, its marks) of a section: ``own`` (new to this person, then the follow-ups) or
+    ``summary`` (the new ones marked)."""
+    if part == "own":
+        got = [(b, "") for b in digest.own]
+        for x in digest.followups:
+            got.append((x.breach, _followup_line(x)))
+        return got
+    return [(b, NEW if b.key in digest.new else "") for b in digest.summary]
+
+
+def _section_text(title: str, entries: Sequence[tuple[Breach, str]], with_officer: bool) -> list[str]:
     out = [title, ""]
     for k in KINDS:
-        group = [b for b in breaches if b.kind == k]
+        group = [(b, mark) for b, mark in entries if b.kind == k]
         if not group:
             continue
         out.append(f"{KIND_TH[k]} / {KIND_EN[k]} ({len(group)})")
         if len(group) > LIST_LIMIT:
             out.append(_more(len(group) - LIST_LIMIT))
-        for b in group[:LIST_LIMIT]:
-            out.append(f"- {b.item} — {one_line(b.subject)}")
+        for b, mark in group[:LIST_LIMIT]:
+            out.append(f"- {'[' + mark + '] ' if mark == NEW else ''}{b.item} — {shown_subject(b)}")
             lines = _detail(b)
+            if mark and mark != NEW:
+                lines.insert(0, mark)
             if with_officer:
                 lines.append(f"เจ้าหน้าที่ / officer: {one_line(b.officer) or '-'}")
             out += [f"    {ln}" for ln in lines]
@@ -474,10 +693,10 @@ def _section_text(title: str, breaches: Sequence[Breach], with_officer: bool) ->
     return out
 
 
-def _section_html(title: str, breaches: Sequence[Breach], with_officer: bool) -> str:
+def _section_html(title: str, entries: Sequence[tuple[Breach, str]], with_officer: bool) -> str:
     parts = [f"<h3>{esc(title)}</h3>"]
     for k in KINDS:
-        group = [b for b in breaches if b.kind == k]
+        group = [(b, mark) for b, mark in entries if b.kind == k]
         if not group:
             continue
         parts.append(f"<h4>{esc(KIND_TH[k])} / {esc(KIND_EN[k])} ({len(group)})</h4>")
@@ -487,9 +706,12 @@ def _section_html(title: str, breaches: Sequence[Breach], with_officer: bool) ->
         rows = ["<tr>" + "".join(f'<th style="border:1px solid #999;padding:4px">{h}</th>' for h in head) + "</tr>"]
         if len(group) > LIST_LIMIT:
             parts.append(f"<p>{esc(_more(len(group) - LIST_LIMIT))}</p>")
-        for b in group[:LIST_LIMIT]:
-            lines = _detail(b)
-            cells = [esc(b.item), esc(b.subject), f"{esc(b.substep)} {esc(b.substep_name)}", "<br>".join(esc(x) for x in lines[1:])]
+        for b, mark in group[:LIST_LIMIT]:
+            lines = _detail(b)[1:]
+            if mark and mark != NEW:
+                lines.insert(0, mark)
+            item = esc(b.item) + (f" <b>[{esc(NEW)}]</b>" if mark == NEW else "")
+            cells = [item, esc(shown_subject(b)), f"{esc(b.substep)} {esc(b.substep_name)}", "<br>".join(esc(x) for x in lines)]
             if with_officer:
                 cells.append(esc(b.officer) or "-")
             rows.append("<tr>" + "".join(f'<td style="border:1px solid #999;padding:4px;vertical-align:top">{c}</td>' for c in cells) + "</tr>")
@@ -498,38 +720,53 @@ def _section_html(title: str, breaches: Sequence[Breach], with_officer: bool) ->
 
 
 def render(digest: Digest, findings: Findings, register: str) -> tuple[str, str, str]:
-    """(subject, text, html) of a digest; every register value is escaped in the HTML."""
+    """(subject, text, html) of a digest; every register value is escaped in the HTML, and
+    a secret letter's subject is never in it."""
     names = ", ".join(one_line(n) for n in digest.names) or digest.email
     when = format_datetime(findings.now)
     text = [f"เรียน {names} / Dear {names},", "",
             f"xlflow ตรวจทะเบียน {one_line(register)} เมื่อ {when} / xlflow checked the register {one_line(register)} at {when}", ""]
     body = [f"<p>เรียน {esc(names)} / Dear {esc(names)},</p>",
             f"<p>xlflow ตรวจทะเบียน <b>{esc(register)}</b> เมื่อ {esc(when)} / xlflow checked the register <b>{esc(register)}</b> at {esc(when)}</p>"]
-    if digest.own:
+    own = _entries(digest, "own")
+    if own:
         title = "เรื่องในความรับผิดชอบของท่าน / Your items"
-        text += _section_text(title, digest.own, False)
-        body.append(_section_html(title, digest.own, False))
+        text += _section_text(title, own, False)
+        body.append(_section_html(title, own, False))
     if digest.summary:
-        title = "สรุปสำหรับผู้อำนวยการ: เรื่องอื่นที่ต้องติดตาม / Directors' summary: other items"
-        text += _section_text(title, digest.summary, True)
-        body.append(_section_html(title, digest.summary, True))
+        title = ("สรุปสำหรับผู้อำนวยการ: ทุกเรื่องที่ต้องติดตามขณะนี้ (ที่ไม่ได้แสดงข้างบน) ["
+                 f"{NEW}] = ยังไม่เคยแจ้งท่าน / Directors' summary: every item to follow up now (but those above); [{NEW}] = not in an earlier summary")
+        summary = _entries(digest, "summary")
+        text += _section_text(title, summary, True)
+        body.append(_section_html(title, summary, True))
     if digest.director:
         t = findings.totals
         line = (f"ภาพรวมขณะนี้: เกินกำหนด {t.get('overdue', 0)} ใกล้ครบกำหนด {t.get('due_soon', 0)} "
                 f"ตามกำหนด {t.get('on_time', 0)} พักเรื่อง {t.get('paused', 0)} เสร็จสิ้น {t.get('done', 0)} / "
                 f"now: {t.get('overdue', 0)} overdue, {t.get('due_soon', 0)} due soon, {t.get('on_time', 0)} on time, "
                 f"{t.get('paused', 0)} paused, {t.get('done', 0)} done")
+        if findings.unreadable:
+            line += f" — ไม่ได้ตรวจ {len(findings.unreadable)} เรื่อง (ดูปัญหาด้านล่าง) / {len(findings.unreadable)} not checked (see the problems below)"
         text += [line, ""]
         body.append(f"<p>{esc(line)}</p>")
+        if findings.witness:  # a copy of the Log's witness in the directors' mailboxes: verify --against it later
+            w = ("พยานของบันทึกการดำเนินงาน (เก็บไว้เพื่อตรวจว่าบันทึกไม่ถูกแก้ย้อนหลัง) / Witness of the Log (keep it: "
+                 "it shows later whether the history was rewritten):")
+            text += [w, findings.witness, ""]
+            body.append(f'<p style="color:#666">{esc(w)}<br><code>{esc(findings.witness)}</code></p>')
     if digest.notices:
-        title = "ปัญหาที่พบในทะเบียน / Problems found in the register"
+        title = f"ปัญหาที่พบในทะเบียน (ยังไม่ได้แก้) [{NEW}] = ยังไม่เคยแจ้งท่าน / Problems found in the register (not fixed yet); [{NEW}] = not in an earlier summary"
         listed = digest.notices[:LIST_LIMIT]
         more = len(digest.notices) - len(listed)
         tail = [f"… และอีก {more} รายการ ดูในไฟล์บันทึกของ xlflow / … and {more} more: see xlflow's log file"] if more else []
-        text += [title] + [f"- {one_line(n.th)}\n  {one_line(n.en)}" for n in listed] + tail + [""]
-        body.append(f"<h3>{esc(title)}</h3><ul>" + "".join(f"<li>{esc(n.th)}<br>{esc(n.en)}</li>" for n in listed)
+        mark = lambda n: f"[{NEW}] " if n.key in digest.new else ""  # noqa: E731
+        text += [title] + [f"- {mark(n)}{one_line(n.th)}\n  {one_line(n.en)}" for n in listed] + tail + [""]
+        body.append(f"<h3>{esc(title)}</h3><ul>" + "".join(f"<li>{esc(mark(n))}{esc(n.th)}<br>{esc(n.en)}</li>" for n in listed)
                     + "".join(f"<li>{esc(x)}</li>" for x in tail) + "</ul>")
-    foot = "แต่ละเรื่องจะแจ้งเพียงครั้งเดียว / Each item is announced once; see the register for the current state."
+    every = findings.remind_every_days
+    foot = ("แต่ละเรื่องแจ้งครั้งเดียว / Each item is announced once; see the register for the current state." if every <= 0 else
+            f"แต่ละเรื่องแจ้งครั้งเดียว และเตือนซ้ำทุก {every} วันทำการที่ยังเกินกำหนด / Each item is announced once, and reminded "
+            f"every {every} working day(s) while it stays late; see the register for the current state.")
     text.append(foot)
     body.append(f'<p style="color:#666">{esc(foot)}</p>')
     page = ('<html><head><meta charset="utf-8"></head><body style="font-family:\'TH Sarabun New\',Tahoma,sans-serif">'

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import click
 
-from .errors import DateError, MissingField, XlflowError
+from .errors import DateError, FutureTime, MissingField, NotPermitted, OutsideCalendar, XlflowError
+from .model import STATUS_TH
 
 # A folder given as BOOK reaches the library, which says so in words (exit 1, not a usage error).
 BOOK = click.argument("book", type=click.Path(path_type=Path))
@@ -28,33 +29,48 @@ def _now() -> datetime:
 
 
 def parse_when(value: str | None, option: str = "--at") -> datetime:
-    """``--at``/``--now`` text → naive Bangkok time; absent → now."""
+    """``--at``/``--now`` text → naive Bangkok time; absent → now. A year outside the working
+    calendar's range (:func:`xlflow.worktime.covers`) is refused here, where it was typed."""
     if value is None:
         return _now()
-    from .thaidate import parse_datetime
+    from .thaidate import be_year, parse_datetime
+    from .worktime import range_text
 
     try:
-        when = parse_datetime(value)
+        return parse_datetime(value)
+    except OutsideCalendar as e:
+        year = e.when.year if e.when is not None else None
+        shown = f"the year {year} (BE {be_year(year)})" if year is not None else "a time"
+        raise click.ClickException(f'{option} "{value}" is {shown}, outside the working calendar ({range_text()}) — check the year') from None
     except DateError as e:
         msg = str(e)
         why = msg[msg.index("(") : msg.index(")") + 1] + " " if "(" in msg and ")" in msg else ""
         raise click.ClickException(
             f'{option} "{value}" is not a date and time {why}— use ISO 8601, e.g. 2026-11-25T09:30 (Bangkok time), or 25/11/2569 09:30'
         ) from None
-    from .worktime import _LAST, _ORIGIN
 
-    if not _ORIGIN.year <= when.year <= _LAST.year:
-        raise click.ClickException(
-            f'{option} "{value}" is the year {when.year} (BE {when.year + 543}), outside the working calendar '
-            f"({_ORIGIN.year}–{_LAST.year}) — check the year"
-        )
+
+#: How far ahead of this computer's clock an action's time may be (clocks of two PCs differ a little).
+FUTURE_SKEW_MINUTES = 5
+
+
+def not_ahead(when: datetime, future: bool, option: str = "--at") -> datetime:
+    """Refuse an action dated after now (beyond :data:`FUTURE_SKEW_MINUTES`) unless ``--future``:
+    a register dated ahead would take the next registration number before the letters in between."""
+    from datetime import timedelta
+
+    now = _now()
+    if not future and when > now + timedelta(minutes=FUTURE_SKEW_MINUTES):
+        e = FutureTime(when, now, FUTURE_SKEW_MINUTES)
+        raise click.ClickException(f"{option} {e} — check the date, or give --future to enter it ahead on purpose")
     return when
 
 
-def _at(value: str | None) -> datetime | None:
+def _at(value: str | None, future: bool = False) -> datetime | None:
     """``--at`` as given, or None: the library takes "now" once it holds the register, so a
-    command that waited for another writer is not stamped before it."""
-    return parse_when(value) if value is not None else None
+    command that waited for another writer is not stamped before it. A time ahead of now is
+    refused unless ``future`` (``--future``)."""
+    return not_ahead(parse_when(value), future) if value is not None else None
 
 
 #: A register larger than this says on stderr what a write is doing (it takes seconds).
@@ -102,6 +118,8 @@ def errors_as_messages(fn):
             return fn(*a, **kw)
         except MissingField as e:
             raise click.ClickException(e.worded(f"give --{e.field.replace('_', '-')}")) from None
+        except NotPermitted as e:
+            raise click.ClickException(e.worded("give --by with the name of one of them, as the People sheet has it")) from None
         except XlflowError as e:
             raise click.ClickException(str(e)) from None
         except KeyboardInterrupt:
@@ -112,6 +130,7 @@ def errors_as_messages(fn):
 
 def at_by(fn):
     """The options every action shares, spelled once."""
+    fn = click.option("--future", is_flag=True, help="Allow --at (or --received-at) after now, on purpose.")(fn)
     fn = click.option("--by", default=None, help="Who does it (default: your login name).")(fn)
     fn = click.option("--at", "at", default=None, help="When, ISO 8601 (default: now), e.g. 2026-11-25T09:30.")(fn)
     return fn
@@ -131,10 +150,52 @@ def _json_or_line(view: dict, as_json: bool) -> None:
         click.echo(json.dumps(view, ensure_ascii=False, indent=2))
     else:
         due = view.get("due_at") or "-"
-        click.echo(f"{view['item']}  {view['substep']}  {view['status']}  due {due}  round {view['round']}  officer {view.get('officer') or '-'}")
+        extra = "".join(f"  {label} {view[k]}" for k, label in (("forwarded_to", "to"), ("end_reason", "reason"), ("reply_no", "reply"),
+                                                                   ("reply_date", "dated"), ("scan", "scan")) if view.get(k))
+        click.echo(f"{view['item']}  {view['substep']}  {view['status']}  due {due}  round {view['round']}  officer {view.get('officer') or '-'}{extra}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def safe_streams(streams=None) -> None:
+    """Let Thai text reach any console: a stdout or stderr that is not UTF-8 (a redirected
+    Windows console in cp1252 or cp874, a ``.bat`` run by Task Scheduler) replaces what it
+    cannot show instead of ending the command with ``UnicodeEncodeError``."""
+    import sys
+
+    for stream in streams if streams is not None else (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if encoding.startswith("utf") or not hasattr(stream, "reconfigure"):
+            continue
+        try:
+            stream.reconfigure(errors="replace")
+        except (ValueError, OSError):  # a stream that cannot be changed any more: leave it
+            pass
+
+
+def readable_args(argv: list[str]) -> list[str]:
+    """Command-line arguments as text: under a locale that is not UTF-8 (``LANG=C`` with
+    ``PYTHONUTF8=0``) Python hands Thai arguments over as undecodable bytes ("surrogates"),
+    which no workbook or hash can take; they are read as UTF-8 (what a terminal sends)."""
+    if not any("\udc80" <= ch <= "\udcff" for a in argv for ch in a):
+        return argv
+    import os
+
+    return [os.fsencode(a).decode("utf-8", "replace") for a in argv]
+
+
+class _Main(click.Group):
+    """The ``xlflow`` group: makes the output streams safe before anything is printed (help
+    included), and the arguments readable."""
+
+    def main(self, args=None, *rest, **kwargs):
+        import sys
+
+        safe_streams()
+        if args is None:
+            args = readable_args(sys.argv[1:])
+        return super().main(args, *rest, **kwargs)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="xlflow")
 def main():
     """xlflow — the international-cooperation work process of สปร./วท., run from an Excel register."""
@@ -185,7 +246,7 @@ def process(book):
 @click.option("--remarks", default="", help="หมายเหตุ.")
 @at_by
 @errors_as_messages
-def register_cmd(book, subject, letter_no, letter_date, sender, addressee, urgency, secrecy, reply_by, received_at, action, remarks, at, by):
+def register_cmd(book, subject, letter_no, letter_date, sender, addressee, urgency, secrecy, reply_by, received_at, action, remarks, at, by, future):
     """Register an incoming letter; prints its new registration number."""
     from .service import register_letter
     from .thaidate import parse_date
@@ -195,11 +256,17 @@ def register_cmd(book, subject, letter_no, letter_date, sender, addressee, urgen
             return None
         try:
             return parse_date(v)
+        except OutsideCalendar as e:  # 15/12/2699 for 2569: refused where it is typed, with its year
+            from .worktime import range_text
+
+            shown = f"the year {e.when.year} (BE {e.when.year + 543})" if e.when is not None else "a date"
+            raise click.ClickException(f'{opt} "{v}" is {shown}, outside the working calendar ({range_text()}) — check the year') from None
         except DateError:
             raise click.ClickException(f'{opt} "{v}" is not a date — type it as 25/11/2569 or 2026-11-25') from None
 
     item = register_letter(
-        book, at=_at(at), by=_by(by), progress=progress_for(book), received_at=parse_when(received_at, "--received-at") if received_at else None,
+        book, at=_at(at, future), by=_by(by), progress=progress_for(book),
+        received_at=not_ahead(parse_when(received_at, "--received-at"), future, "--received-at") if received_at else None,
         subject=subject, letter_no=letter_no, letter_date=day(letter_date, "--letter-date"), sender=sender, addressee=addressee,
         urgency=urgency, secrecy=secrecy, reply_by=day(reply_by, "--reply-by"), action=action, remarks=remarks,
     )
@@ -214,20 +281,93 @@ def _action_command(name: str, action: str, help_text: str, note_help: str | Non
     @at_by
     @click.option("--json", "as_json", is_flag=True, help="Print the item as JSON.")
     @errors_as_messages
-    def cmd(book, item, note, at, by, as_json):
+    def cmd(book, item, note, at, by, future, as_json):
         from .service import perform
 
-        _json_or_line(perform(book, item, action, at=_at(at), by=_by(by), note=note, progress=progress_for(book)), as_json)
+        _json_or_line(perform(book, item, action, at=_at(at, future), by=_by(by), note=note, progress=progress_for(book)), as_json)
 
     return cmd
 
 
-_action_command("advance", "advance", "Finish ITEM's current sub-step and start the next.")
 _action_command("approve", "approve", "Approve ITEM at the executives' decision (5.1): it goes on to 5.2.")
 _action_command("reject", "reject", "Send ITEM back from the decision (5.1) to 3.1; the round counter rises.", "Why it is sent back.")
 _action_command("pause", "pause", "Stop ITEM's clock while it waits on an outside agency (a reason is required).", "What the work waits for (required: the core refuses a pause without one).")
 _action_command("resume", "resume", "Start ITEM's clock again after a pause.")
 _action_command("correct", "correct", "Undo ITEM's last action (logged as an action of its own).", "Why it is undone.")
+_action_command("cancel", "cancel", "Cancel ITEM's registration, made by mistake (a duplicate, the wrong register), while it is at "
+                "step 1: its number is never reused, it is no longer open (a reason is required).",
+                "Why it is cancelled (required), e.g. \"ลงทะเบียนซ้ำกับ 11/2569\".")
+_action_command("close", "close", "Close ITEM early, at any open sub-step: a director's decision (--by a name the People sheet "
+                "gives ผอ.วท. or ผอ.สปร.); a reason is required.",
+                "Why it is closed (required), e.g. เพื่อทราบ, ไม่ต้องดำเนินการ, \"รวมเรื่องกับ 12/2569\".")
+
+
+def _day(value: str | None, option: str):
+    """A date option (``25/11/2569`` or ``2026-11-25``) as a date, or None; refused in words."""
+    if value is None:
+        return None
+    from .thaidate import parse_date
+
+    try:
+        return parse_date(value)
+    except OutsideCalendar as e:
+        from .worktime import range_text
+
+        shown = f"the year {e.when.year} (BE {e.when.year + 543})" if e.when is not None else "a date"
+        raise click.ClickException(f'{option} "{value}" is {shown}, outside the working calendar ({range_text()}) — check the year') from None
+    except DateError:
+        raise click.ClickException(f'{option} "{value}" is not a date — type it as 25/11/2569 or 2026-11-25') from None
+
+
+@main.command()
+@BOOK
+@ITEM
+@click.option("--note", "--reason", "note", default="", help="A note for the log.")
+@click.option("--reply-no", default=None, help='At 5.2: the answer\'s own number, e.g. "ที่ รง 0301/1234".')
+@click.option("--reply-date", default=None, help="At 5.2: the answer's own date (25/11/2569 or 2026-11-25).")
+@at_by
+@click.option("--json", "as_json", is_flag=True, help="Print the item as JSON.")
+@errors_as_messages
+def advance(book, item, note, reply_no, reply_date, at, by, future, as_json):
+    """Finish ITEM's current sub-step and start the next; finishing 5.2 (the answer sent out)
+    records the answer's own number and date."""
+    from .service import perform
+
+    answer = {k: v for k, v in (("reply_no", reply_no), ("reply_date", _day(reply_date, "--reply-date"))) if v is not None}
+    _json_or_line(perform(book, item, "advance", at=_at(at, future), by=_by(by), note=note, progress=progress_for(book), **answer), as_json)
+
+
+@main.command()
+@BOOK
+@ITEM
+@click.option("--to", "to", default=None, help="The bureau or department the letter belongs to (required).")
+@click.option("--reason", "--note", "note", default="", help="Why it is sent on.")
+@at_by
+@click.option("--json", "as_json", is_flag=True, help="Print the item as JSON.")
+@errors_as_messages
+def forward(book, item, to, note, at, by, future, as_json):
+    """Send ITEM on to the bureau or department it belongs to (at steps 1–2): the item ends as
+    forwarded, with the recipient and the time."""
+    from .service import perform
+
+    _json_or_line(perform(book, item, "forward", at=_at(at, future), by=_by(by), note=note, to=to, progress=progress_for(book)), as_json)
+
+
+@main.command()
+@BOOK
+@ITEM
+@click.option("--scan", default=None, help="The scanned letter: a file path or a web address (required).")
+@click.option("--note", default="", help="A note for the log.")
+@at_by
+@click.option("--json", "as_json", is_flag=True, help="Print the item as JSON.")
+@errors_as_messages
+def link(book, item, scan, note, at, by, future, as_json):
+    """Link ITEM to its scanned letter (the Register's column ไฟล์หนังสือที่สแกน, logged; the
+    digests show it as a link)."""
+    from .service import perform
+
+    _json_or_line(perform(book, item, "link", at=_at(at, future), by=_by(by), note=note, scan=scan if scan is not None else "",
+                          progress=progress_for(book)), as_json)
 
 
 @main.command()
@@ -239,13 +379,13 @@ _action_command("correct", "correct", "Undo ITEM's last action (logged as an act
 @at_by
 @click.option("--json", "as_json", is_flag=True, help="Print the item as JSON.")
 @errors_as_messages
-def assign(book, item, unit, officer, note, at, by, as_json):
+def assign(book, item, unit, officer, note, at, by, future, as_json):
     """Assign ITEM's unit (at 1.2) or officer (at 1.5)."""
     from .service import perform
 
     if unit is None and officer is None:
         raise click.ClickException("say whom to assign: --unit NAME or --officer NAME")
-    _json_or_line(perform(book, item, "assign", at=_at(at), by=_by(by), note=note, unit=unit, officer=officer, progress=progress_for(book)), as_json)
+    _json_or_line(perform(book, item, "assign", at=_at(at, future), by=_by(by), note=note, unit=unit, officer=officer, progress=progress_for(book)), as_json)
 
 
 @main.command()
@@ -273,7 +413,10 @@ def history(book, item, now, as_json):
     from datetime import datetime as _dt
 
     from .service import history as item_history
-    from .thaidate import format_datetime
+    from datetime import date as _d
+
+    from .thaidate import format_date, format_datetime
+    from .workflow import ENDINGS
 
     h = item_history(book, item, parse_when(now, "--now"))
     if as_json:
@@ -283,9 +426,15 @@ def history(book, item, now, as_json):
     hours = lambda m: "—" if m is None else f"{m / 60:.1f} h"  # noqa: E731
     click.echo(f"{h['item']}  now at {h['substep']}  round {h['round']}  worked {hours(h['worked_minutes'])}"
                + (f"  longest over standard: {h['longest_over']}" if h["longest_over"] else ""))
+    if h.get("ended"):
+        click.echo(f"{h['ended']} {when(h['completed_at'])}" + (f" to {h['forwarded_to']}" if h.get("forwarded_to") else "")
+                   + (f": {h['end_reason']}" if h.get("end_reason") else ""))
+    if h.get("reply_no") or h.get("reply_date"):
+        click.echo(f"answer {h.get('reply_no') or '-'} dated {format_date(_d.fromisoformat(h['reply_date'])) if h.get('reply_date') else '-'}")
     click.echo("sub-steps (working time, pauses excluded, against the standard):")
     for s in h["substeps"]:
-        verdict = "open" if s["finished"] is None else ("within" if s["within_standard"] else f"over by {hours(s['over_minutes'])}")
+        verdict = ("open" if s["finished"] is None else f"ended here ({s['outcome']})" if s["outcome"] in ENDINGS
+                   else "within" if s["within_standard"] else f"over by {hours(s['over_minutes'])}")
         click.echo(f"  {s['substep']:>4}  r{s['round']}  {when(s['started'])} → {when(s['finished'])}  "
                    f"{hours(s['worked_minutes'])} / {hours(s['standard_minutes'])}  {verdict}  {s['name']}")
         for p in s["pauses"]:
@@ -299,7 +448,7 @@ def history(book, item, now, as_json):
 
 @main.command("list")
 @BOOK
-@click.option("--status", type=click.Choice(["on_time", "due_soon", "overdue", "paused", "done"]), default=None, help="Only items of this status.")
+@click.option("--status", type=click.Choice(list(STATUS_TH)), default=None, help="Only items of this status.")
 @click.option("--now", default=None, help="The time to judge status at (default: now).")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 @errors_as_messages
@@ -390,7 +539,8 @@ def check(book, now, dry_run, outbox, redeliver):
     """Check BOOK once (for cron / Task Scheduler): e-mail each breach once, deliver closed rounds.
 
     Exit codes: 0 done (or nothing to do), 1 the register or xlflow.toml cannot be used,
-    75 some mail could not be sent and the next run retries it.
+    65 done, but a cell or row of the register could not be read (named in the output, the
+    log and the directors' summary), 75 some mail could not be sent and the next run retries it.
     """
     from .checker import run_check
 

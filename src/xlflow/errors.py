@@ -23,6 +23,20 @@ class CellError(XlflowError):
         super().__init__(msg)
 
 
+class LogRowError(CellError):
+    """A Log row that cannot be read (one of its cells). ``item`` is the item the row belongs
+    to when its item cell can still be read ("" otherwise): that item's history is incomplete,
+    so a reader that must be right about it (the checker) leaves it out and says why."""
+
+    def __init__(self, sheet: str, cell: str, value: object, problem: str, fix: str = "", item: str = ""):
+        super().__init__(sheet, cell, value, problem, fix)
+        self.item = item
+
+
+class RecordError(XlflowError, ValueError):
+    """A record that checks itself (a letter, a Log entry) was built with a value it cannot hold."""
+
+
 class ProblemList(XlflowError):
     """Several problems found at once (a Process or Calendar sheet edited into nonsense)."""
 
@@ -56,12 +70,49 @@ class MissingField(IllegalAction):
         return f"{self} — {how}"
 
 
+class NotPermitted(IllegalAction):
+    """An action only some roles may take (closing an item early is the director's), asked
+    by someone the People sheet does not give one of them. Names the roles and the person;
+    each door says how the right person does it (the command line's ``--by``, the ribbon's
+    own Windows user)."""
+
+    def __init__(self, where: str, what: str, roles, by: str):
+        self.where, self.what, self.roles, self.by = where, what, tuple(roles), by
+        who = " or ".join(self.roles) if self.roles else "(no role in the process table)"
+        super().__init__(f'{where}: only {who} may {what}, and "{by}" is not one of them in the People sheet')
+
+    def worded(self, how: str) -> str:
+        """The message with the door's way of acting as one of the roles."""
+        return f"{self} — {how}"
+
+
 class UnknownItem(XlflowError):
     """An item number that is not in the register."""
 
 
 class DateError(XlflowError, ValueError):
     """A date or time that cannot be read, or is ambiguous."""
+
+
+class OutsideCalendar(DateError):
+    """A date outside the years the working calendar covers (one range, owned by
+    :mod:`xlflow.worktime`, used by every reader). ``when`` is the date read, when known."""
+
+    def __init__(self, message: str, when=None):
+        super().__init__(message)
+        self.when = when
+
+
+class FutureTime(IllegalAction):
+    """An action dated after now (beyond a small clock skew). Names the time and now; each
+    door says how to enter one ahead on purpose."""
+
+    def __init__(self, when, now, skew_minutes: int):
+        self.when, self.now, self.skew_minutes = when, now, skew_minutes
+        super().__init__(
+            f"{when:%Y-%m-%d %H:%M} is after now ({now:%Y-%m-%d %H:%M}): an action is dated when it was done, "
+            f"and a later date would take the next registration number ahead of the letters in between"
+        )
 
 
 class WorkbookError(XlflowError):

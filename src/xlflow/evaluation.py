@@ -23,6 +23,16 @@ Rules:
 * An item is open at the end when it was received before the end and not completed by
   then; it is overdue when its current sub-step had used its standard (paused time not
   counted), as :func:`xlflow.workflow.timing` says at that moment.
+* An item that ended before its last sub-step (issue 18, :data:`xlflow.workflow.ENDINGS`):
+  a **cancelled** registration (a duplicate, the wrong register) was never a letter to work
+  on — it is left out of every figure and counted under its own heading in the round its
+  number was taken (received); an item **closed** early or **sent on** is counted under its
+  own heading in the round it ended, its sub-steps finished before count as usual, and the
+  sub-step it ended at is no case (it was not finished: neither within nor past standard).
+  Neither is "completed" (answered through the last sub-step).
+* Reply-by compliance (the sender's outcome): of the letters completed in the round whose
+  sender asked for an answer by a date, those answered by then — by the answer's own date
+  when 5.2 recorded it, else the day 5.2 finished.
 
 :func:`summarize` returns plain numbers (what the tests compare); :func:`evaluate` writes
 them, with charts and the two appendix forms, to a new workbook.
@@ -47,7 +57,7 @@ from .model import ItemState, LogEntry, Pause, Segment
 from .process import Process
 from .schema import SHEETS
 from .thaidate import THAI_MONTHS_ABBR, fiscal_year as fiscal_year_of, format_date, format_datetime, round_range, to_thai_digits
-from .workflow import replay, segment_minutes
+from .workflow import ENDINGS, replay, segment_minutes
 from .worktime import BKK, WorkCalendar, local
 
 NOT_ASSIGNED = "(ยังไม่มอบหมาย)"
@@ -184,6 +194,8 @@ def summarize(book, fiscal_year: int, round_months: int, now: datetime, progress
     completed = {m: 0 for m in month_keys}
     paused_total = 0.0
     unknown_subs: set[str] = set()
+    ended_items: list[dict] = []  # cancelled, closed or sent on (issue 18), each under its own heading
+    replies: list[dict] = []  # completed letters with a reply-by date: answered by then?
 
     for item, entries in _progress(groups.items(), len(groups), "evaluation", progress):
         try:
@@ -194,15 +206,31 @@ def summarize(book, fiscal_year: int, round_months: int, now: datetime, progress
         letter = book.letters.get(item)
         officer = state.officer or NOT_ASSIGNED
         segs = state.segments
+        if state.ended:
+            counted_at = segs[0].started if state.ended == "cancelled" else state.completed_at
+            if inside(counted_at):
+                last = segs[-1]
+                ended_items.append({
+                    "item": item, "subject": letter.subject if letter else "", "status": state.ended,
+                    "substep": last.substep, "at": state.completed_at, "by": last.by, "reason": state.end_note,
+                    "to": state.forwarded_to, "received": segs[0].started, "officer": state.officer,
+                })
+            if state.ended == "cancelled":
+                continue  # a registration made by mistake: no letter, no figure
         if inside(segs[0].started):
             received[date(segs[0].started.year, segs[0].started.month, 1)] += 1
-        if inside(state.completed_at):
+        if inside(state.completed_at) and not state.ended:
             completed[date(state.completed_at.year, state.completed_at.month, 1)] += 1
             rounds_completed[state.round] = rounds_completed.get(state.round, 0) + 1
+            if letter is not None and letter.reply_by is not None:
+                answered = state.reply_date or state.completed_at.date()
+                replies.append({"item": item, "subject": letter.subject, "reply_by": letter.reply_by, "answered": answered,
+                                "own_date": state.reply_date is not None, "reply_no": state.reply_no,
+                                "on_time": answered <= letter.reply_by, "officer": state.officer})
         # sub-steps and the passes through steps
         passes: list[list[tuple[Segment, float]]] = []
         for seg in segs:
-            if seg.finished is None:
+            if seg.finished is None or seg.outcome in ENDINGS:  # open, or where it ended early: no case
                 continue
             sub = process[seg.substep] if seg.substep in process else None
             if sub is None:
@@ -292,6 +320,9 @@ def summarize(book, fiscal_year: int, round_months: int, now: datetime, progress
             "sendbacks": officer_sendbacks.get(name, 0),
         })
     sendbacks.sort(key=lambda r: (r["at"], r["item"]))
+    ended_items.sort(key=lambda r: (r["at"], r["item"]))
+    replies.sort(key=lambda r: (r["on_time"], r["answered"], r["item"]))
+    on_time = sum(1 for r in replies if r["on_time"])
     open_items.sort(key=lambda r: ({"overdue": 0, "paused": 1, "on_time": 2}[r["status"]], -r["late"], r["item"]))
     all_cases = [c for cs in by_sub.values() for c in cs]
     total = stats(all_cases)
@@ -308,6 +339,8 @@ def summarize(book, fiscal_year: int, round_months: int, now: datetime, progress
         "sendbacks": sendbacks,
         "rounds_completed": dict(sorted(rounds_completed.items())),
         "open": open_items,
+        "ended": ended_items,
+        "replies": replies,
         "months": [{"month": m, "received": received[m], "completed": completed[m]} for m in month_keys],
         "totals": {
             "received": sum(received.values()),
@@ -320,6 +353,11 @@ def summarize(book, fiscal_year: int, round_months: int, now: datetime, progress
             "within": total["within"],
             "pct": total["pct"],
             "paused_minutes": paused_total,
+            **{status: sum(1 for r in ended_items if r["status"] == status) for status in (e.status for e in ENDINGS.values())},
+            "reply_letters": len(replies),
+            "reply_on_time": on_time,
+            "reply_pct": (100.0 * on_time / len(replies)) if replies else None,
+            "reply_own_date": sum(1 for r in replies if r["own_date"]),
         },
         "problems": problems,
     }
@@ -327,6 +365,7 @@ def summarize(book, fiscal_year: int, round_months: int, now: datetime, progress
 
 # -- the workbook ----------------------------------------------------------------------------
 STATUS_WORDS = {"overdue": "เกินกำหนด (overdue)", "paused": "พักเรื่อง (paused)", "on_time": "ตามกำหนด (on time)"}
+ENDED_WORDS = {"cancelled": "ยกเลิก (cancelled)", "closed": "ปิดเรื่อง (closed)", "forwarded": "ส่งต่อ (sent on)"}
 
 
 def as_of(summary: dict) -> str:
@@ -495,6 +534,11 @@ def write_workbook(summary: dict, book, book_path: Path, made_at: datetime):
         ("ค้างดำเนินการ ณ สิ้นรอบ", "Open at the end", t["open"]),
         ("เกินกำหนด ณ สิ้นรอบ", "Overdue at the end", t["overdue"]),
         ("พักเรื่อง ณ สิ้นรอบ", "Paused at the end", t["paused"]),
+        ("ยกเลิกเลขทะเบียน (ลงทะเบียนผิดพลาด)", "Registrations cancelled (made by mistake)", t["cancelled"]),
+        ("ปิดเรื่องก่อนครบขั้นตอน", "Closed early", t["closed"]),
+        ("ส่งต่อหน่วยงานอื่น", "Sent on to another bureau or department", t["forwarded"]),
+        ("ตอบภายในวันที่ผู้ส่งกำหนด", "Answered by the sender's reply-by date",
+         f"{t['reply_on_time']} / {t['reply_letters']} ({t['reply_pct']:.1f}%)" if t["reply_letters"] else "-"),
     ]
     from .forms import fit_height
 
@@ -592,6 +636,37 @@ def write_workbook(summary: dict, book, book_path: Path, made_at: datetime):
     ws.cell(row=r, column=1, value="เรื่องที่เสร็จในรอบ จำแนกตามจำนวนครั้งที่ถูกส่งกลับ / completed items by number of send-backs").font = w.bold
     w.table(ws, r + 1, [("ส่งกลับ (ครั้ง)", "Send-backs", 13, "#,##0"), ("จำนวนเรื่อง", "Items", 50, "#,##0")],
             [[k, v] for k, v in s["rounds_completed"].items()])
+    w.page(ws, 3)
+
+    # Ended before the last sub-step (issue 18) ----------------------------------------------
+    ws = w.sheet("ยุติก่อนครบขั้นตอน", f"เรื่องที่ยกเลิก ปิดเรื่อง หรือส่งต่อก่อนครบขั้นตอน (ended early) — {period_th}")
+    cols = [
+        ("เลขทะเบียนรับ", "Item", 13, None), ("เรื่อง", "Subject", 44, None), ("การยุติ", "Ended as", 16, None),
+        ("ที่ขั้นตอน", "At sub-step", 9, None), ("เมื่อ", "When", 18, bk.DATETIME_FORMAT), ("โดย", "By", 22, None),
+        ("เหตุผล", "Reason", 36, None), ("ส่งต่อถึง", "Sent on to", 24, None),
+    ]
+    rows = [[x["item"], x["subject"], ENDED_WORDS[x["status"]], x["substep"], x["at"], x["by"], x["reason"], x["to"]] for x in s["ended"]]
+    r = w.table(ws, 3, cols, rows)
+    notes = ("ยกเลิกเลขทะเบียน: นับในรอบที่ลงทะเบียน ไม่นับในตัวเลขอื่นใด / cancelled registrations: counted in the round they were registered, in no other figure",
+             "ปิดเรื่อง ส่งต่อ: นับในรอบที่ยุติ ขั้นตอนย่อยที่ยุติไม่นับเป็นภายในหรือเกินมาตรฐาน / closed, sent on: counted in the round they ended; "
+             "the sub-step they ended at is neither within nor past its standard")
+    for k, line in enumerate(notes, start=1):
+        ws.cell(row=r + k, column=1, value=line).font = w.small
+    w.page(ws, 3)
+
+    # Reply-by compliance ------------------------------------------------------------------
+    ws = w.sheet("ตอบตามกำหนด", f"การตอบภายในวันที่ผู้ส่งกำหนด (reply-by compliance) — {period_th}")
+    cols = [
+        ("เลขทะเบียนรับ", "Item", 13, None), ("เรื่อง", "Subject", 44, None), ("กำหนดตอบ", "Reply by", 13, bk.DATE_FORMAT),
+        ("ตอบเมื่อ", "Answered", 13, bk.DATE_FORMAT), ("ตามวันที่", "Answered by", 20, None),
+        ("เลขที่หนังสือตอบ", "Reply no.", 20, None), ("ตามกำหนด", "On time", 12, None), ("เจ้าหน้าที่", "Officer", 24, None),
+    ]
+    rows = [[x["item"], x["subject"], x["reply_by"], x["answered"],
+             "ลงวันที่หนังสือตอบ (its own date)" if x["own_date"] else "วันที่ 5.2 เสร็จ (5.2 finished)",
+             x["reply_no"] or "-", "ใช่ (yes)" if x["on_time"] else "ไม่ (no)", x["officer"]] for x in s["replies"]]
+    r = w.table(ws, 3, cols, rows)
+    ws.cell(row=r + 1, column=1, value="ตอบเมื่อ = ลงวันที่หนังสือตอบ ถ้าบันทึกไว้ที่ขั้นตอน 5.2 มิฉะนั้นวันที่ 5.2 เสร็จ / answered = the answer's own date "
+                                       "when 5.2 recorded it, else the day 5.2 finished").font = w.small
     w.page(ws, 3)
 
     # Open at the end ------------------------------------------------------------------------

@@ -22,6 +22,14 @@ What the clerk does (README.md, "Excel on Windows", says it for the office):
   input box on every engine (its remote engine has none), so the typed cell is the input.
 * **Pause** -- type what the work waits for into หมายเหตุ (remarks) of the row, click;
   that text is the logged reason (the core requires one).
+* **Cancel registration / Close** -- type the reason into หมายเหตุ (remarks) of the row, click.
+  Close is the director's: the People sheet must give the Windows user ผอ.วท. or ผอ.สปร.
+* **Forward** -- type the bureau or department into ส่งต่อถึง of the row (a reason into
+  หมายเหตุ if any), click.
+* **Link scan** -- type the scanned letter's file path or web address into
+  ไฟล์หนังสือที่สแกน, click: the Log records it (the digests show that cell as a link).
+* **Advance at 5.2** -- type the answer's own number and date into เลขที่หนังสือตอบ and
+  ลงวันที่หนังสือตอบ first: they are recorded as 5.2 finishes.
 * **Refresh** -- re-time every item (after a holiday was added to the Calendar).
 * **Fill forms** -- fill the two appendix form sheets.
 
@@ -47,7 +55,7 @@ import xlwings as xw
 
 from . import book as bk
 from . import schema, service
-from .errors import IllegalAction, WorkbookError, XlflowError
+from .errors import IllegalAction, MissingField, NotPermitted, WorkbookError, XlflowError
 from .schema import SHEETS
 from .worktime import BKK, local
 from .addin.version import check_addin_xlwings
@@ -96,8 +104,9 @@ def register_letter(at: datetime | None = None) -> None:
 
 
 def advance(at: datetime | None = None) -> None:
-    """Finish the current sub-step of the selected row(s) and start the next."""
-    _click(_item_action("advance"), at, log="selection")
+    """Finish the current sub-step of the selected row(s) and start the next. At 5.2 the
+    answer's own number and date typed into เลขที่หนังสือตอบ and ลงวันที่หนังสือตอบ are recorded."""
+    _click(_item_action("advance", cells={"reply_no": "reply_no", "reply_date": "reply_date"}), at, log="selection")
 
 
 def assign_unit(at: datetime | None = None) -> None:
@@ -128,6 +137,29 @@ def pause(at: datetime | None = None) -> None:
 def resume(at: datetime | None = None) -> None:
     """Start the clock of the selected paused row(s) again."""
     _click(_item_action("resume"), at, log="selection")
+
+
+def cancel(at: datetime | None = None) -> None:
+    """Cancel the registration of the selected row(s), made by mistake, at step 1; the reason
+    is the row's หมายเหตุ. The number is never reused; the row shows ยกเลิก."""
+    _click(_item_action("cancel", note_from="remarks", hints=False), at, log="selection")
+
+
+def close(at: datetime | None = None) -> None:
+    """Close the selected row(s) early (เพื่อทราบ, ไม่ต้องดำเนินการ, merged): the director's
+    decision, clicked by the director; the reason is the row's หมายเหตุ."""
+    _click(_item_action("close", note_from="remarks", hints=False), at, log="selection")
+
+
+def forward(at: datetime | None = None) -> None:
+    """Send the selected row(s) on to the bureau or department typed into ส่งต่อถึง; a reason
+    may be typed into หมายเหตุ."""
+    _click(_item_action("forward", note_from="remarks", cells={"to": "forwarded_to"}, hints=False), at, log="selection")
+
+
+def link_scan(at: datetime | None = None) -> None:
+    """Record in the Log the scanned letter typed into ไฟล์หนังสือที่สแกน of the selected row(s)."""
+    _click(_item_action("link", cells={"scan": "scan"}, hints=False), at, log="selection")
 
 
 def undo(at: datetime | None = None) -> None:
@@ -692,8 +724,13 @@ _HINTS = {
 }
 
 
-def _item_action(action: str, from_cell: str | None = None, note_from: str | None = None, button: str = ""):
-    """A button that runs one core action on every selected item row."""
+def _item_action(action: str, from_cell: str | None = None, note_from: str | None = None, button: str = "",
+                 cells: dict[str, str] | None = None, hints: bool = True):
+    """A button that runs one core action on every selected item row. ``cells``: the action's
+    arguments typed into the row (argument → Register field), given when not empty. ``hints``:
+    a refusal with the source cell empty says where to type it (:data:`_HINTS`); the actions
+    of issue 18 raise :class:`MissingField`, which says so itself."""
+    kinds = {c.field: c.kind for c in schema.REGISTER_COLUMNS}
 
     def run(s: Session) -> None:
         rows = _selection(s)
@@ -720,10 +757,14 @@ def _item_action(action: str, from_cell: str | None = None, note_from: str | Non
                 given = s.book.letters[item].remarks
                 kw["note"] = given
             try:
+                for arg, f in (cells or {}).items():
+                    v = schema.read_value(reg.name, hm[f], r, reg.cell(r, hm[f]), kinds[f]) if f in hm else None
+                    if v not in (None, ""):
+                        kw[arg] = v
                 service.plan_action(s.book, change, item, action, at=s.at, by=s.by, **kw)
             except XlflowError as e:
                 msg = f"row {r}: {worded(e)}"
-                hint = _HINTS.get(from_cell or note_from or "")
+                hint = _HINTS.get(from_cell or note_from or "") if hints else None
                 if hint and not given:
                     msg += f" — {hint.format(button=button)}"
                 s.refused.append(msg)
@@ -779,9 +820,13 @@ RIBBON_WORDS = (
 def worded(e: Exception) -> str:
     """A library error in the ribbon's words: a missing field is typed into the row, and no
     remedy names a command-line option or command."""
-    from .errors import MissingField
-
-    text = e.worded(f"type {e.label} into the row, then click again") if isinstance(e, MissingField) else str(e)
+    if isinstance(e, MissingField):
+        text = e.worded(f"type {e.label} into the row, then click again")
+    elif isinstance(e, NotPermitted):
+        text = e.worded("ask one of them to select the row and click the button in their own Excel (the People sheet "
+                        "names each by their Windows user name)")
+    else:
+        text = str(e)
     return ribbon_words(text)
 
 

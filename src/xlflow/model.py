@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from .errors import RecordError
+
 URGENCIES = ("ด่วนที่สุด", "ด่วนมาก", "ด่วน")
 SECRECIES = ("ลับที่สุด", "ลับมาก", "ลับ")
 
@@ -22,11 +24,17 @@ STATUS_TH = {
     "overdue": "เกินกำหนด",
     "paused": "พักเรื่อง",
     "done": "เสร็จสิ้น",
+    # how an item ends before its last sub-step (issue 18; the rules: workflow.ENDINGS)
+    "cancelled": "ยกเลิก",
+    "closed": "ปิดเรื่อง",
+    "forwarded": "ส่งต่อ",
 }
 STATUS_FROM_TH = {v: k for k, v in STATUS_TH.items()}
 
-#: The actions of the log. ``correct`` undoes the item's last effective action.
-ACTIONS = ("register", "advance", "assign", "approve", "reject", "pause", "resume", "correct")
+#: The actions of the log. ``correct`` undoes the item's last effective action. ``cancel``,
+#: ``close`` and ``forward`` end an item before its last sub-step (workflow.ENDINGS); ``link``
+#: records the file path or web address of the scanned letter.
+ACTIONS = ("register", "advance", "assign", "approve", "reject", "pause", "resume", "correct", "cancel", "close", "forward", "link")
 DONE = "DONE"
 
 
@@ -46,12 +54,35 @@ class Letter:
     reply_by: date | None = None
     action: str = ""
     remarks: str = ""
+    scan: str = ""  # the scanned letter: a file path or a web address, typed by the clerk
 
     def __post_init__(self):
         if self.urgency and self.urgency not in URGENCIES:
-            raise ValueError(f'urgency "{self.urgency}" is not one of {", ".join(URGENCIES)}')
+            raise RecordError(f'urgency "{self.urgency}" is not one of {", ".join(URGENCIES)}')
         if self.secrecy and self.secrecy not in SECRECIES:
-            raise ValueError(f'secrecy "{self.secrecy}" is not one of {", ".join(SECRECIES)}')
+            raise RecordError(f'secrecy "{self.secrecy}" is not one of {", ".join(SECRECIES)}')
+
+
+def scan_url(scan: str) -> str | None:
+    """The scanned letter (what a clerk typed into ไฟล์หนังสือที่สแกน) as an address a mail can
+    link to: a web address as it is; a Windows path (``\\\\server\\share\\x.pdf``,
+    ``S:\\scans\\x.pdf``) or a POSIX path as a ``file:`` URL; anything else ``None`` (shown
+    as text only). Pure: the digests (:mod:`xlflow.checks`) call it."""
+    from urllib.parse import quote
+
+    text = (scan or "").strip()
+    if not text:
+        return None
+    low = text.lower()
+    if low.startswith(("http://", "https://", "file://")):
+        return text
+    if text.startswith("\\\\") or text.startswith("//"):  # UNC: \\server\share\path
+        return "file:" + quote(text.replace("\\", "/"), safe="/:")
+    if len(text) > 2 and text[1] == ":" and text[0].isalpha() and text[2] in "\\/":  # S:\scans\x.pdf
+        return "file:///" + quote(text.replace("\\", "/"), safe="/:")
+    if text.startswith("/"):
+        return "file://" + quote(text, safe="/")
+    return None
 
 
 @dataclass(frozen=True)
@@ -81,9 +112,9 @@ class LogEntry:
 
     def __post_init__(self):
         if self.action not in ACTIONS:
-            raise ValueError(f'"{self.action}" is not an action ({", ".join(ACTIONS)})')
+            raise RecordError(f'"{self.action}" is not an action ({", ".join(ACTIONS)})')
         if self.at.tzinfo is not None:
-            raise ValueError("log times are naive Bangkok wall-clock times")
+            raise RecordError("log times are naive Bangkok wall-clock times")
 
     def data_json(self) -> str:
         return json.dumps(self.data, ensure_ascii=False, sort_keys=True, separators=(",", ":")) if self.data else ""
@@ -118,7 +149,7 @@ class Segment:
     finished: datetime | None = None
     pauses: tuple[Pause, ...] = ()
     by: str = ""
-    outcome: str = ""  # advance / approve / reject / done
+    outcome: str = ""  # advance / approve / reject / done, or cancel / close / forward (it ended the item here)
 
 
 @dataclass(frozen=True)
@@ -139,6 +170,12 @@ class ItemState:
     last_action: str = ""
     segments: tuple[Segment, ...] = ()
     effective: tuple[int, ...] = ()  # seq numbers of the log entries still in force
+    ended: str = ""  # how a done item ended before its last sub-step: cancelled, closed, forwarded ("" : completed)
+    end_note: str = ""  # the reason it was cancelled, closed or sent on
+    forwarded_to: str = ""  # whom it was sent on to
+    reply_no: str = ""  # the answer's own number ("ที่ รง 0301/1234"), recorded as the last sub-step finished
+    reply_date: date | None = None  # and its date
+    scan: str = ""  # the scanned letter as last linked (the link action)
 
     @property
     def done(self) -> bool:
@@ -162,16 +199,28 @@ _NO_DATA: dict = {}
 
 def data_of(text) -> dict:
     """A Log row's data column (JSON text, or already a dict) as a dict, decoded once per
-    distinct text. Entries never change their data, so equal texts may share one dict."""
+    distinct text. Entries never change their data, so equal texts may share one dict.
+
+    Raises :class:`~xlflow.errors.RecordError` (a ValueError) for text that is not a JSON object (what xlflow writes): not
+    JSON, JSON of another kind (``"just text"``, ``[1]``), or nested too deep to read.
+    """
     if not text:
         return _NO_DATA
     if isinstance(text, dict):
         return text
     got = _DATA.get(text)
     if got is None:
+        try:
+            got = json.loads(text)
+        except ValueError:
+            raise RecordError("the data is not JSON") from None
+        except RecursionError:
+            raise RecordError("the data is nested too deep") from None
+        if not isinstance(got, dict):
+            raise RecordError("the data is not a JSON object")
         if len(_DATA) > 4096:
             _DATA.clear()
-        got = _DATA[text] = json.loads(text)
+        _DATA[text] = got
     return got
 
 

@@ -9,16 +9,15 @@ found by their header text (Thai or English), so a reordered sheet still reads.
 from __future__ import annotations
 
 import itertools
-import json
 import operator
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from . import thaidate
-from .errors import CalendarError, CellError, DateError, WorkbookError
+from .errors import CalendarError, CellError, DateError, LogRowError, WorkbookError
 from .model import ACTIONS, SECRECIES, URGENCIES, Letter, LogEntry, Person, as_row, data_of
-from .worktime import Holiday
+from .worktime import FIRST_YEAR, LAST_YEAR, Holiday
 from .process import COLUMNS as PROCESS_COLUMNS
 from .process import col_letter  # noqa: F401  (one definition, used across the adapters)
 
@@ -102,6 +101,16 @@ REGISTER_COLUMNS: tuple[Col, ...] = (
     Col("paused_since", "พักเรื่องตั้งแต่", "Paused since", "datetime", 17, True),
     Col("completed_at", "เสร็จสิ้นเมื่อ", "Completed at", "datetime", 17, True),
     Col("last_by", "ผู้ดำเนินการล่าสุด", "Last action by", "text", 18, True),
+    # issue 18: how an item ended before its last sub-step (the Status formula shows it), the
+    # reason, whom it was sent on to (typed before the Forward button, like the unit), the
+    # answer's own number and date (written from the Log row that finished 5.2: typed before
+    # Advance there), and the scanned letter (typed by the clerk, a file path or web address)
+    Col("ended", "การยุติเรื่อง", "Ended as", "text", 11, True),
+    Col("end_reason", "เหตุผลการยุติเรื่อง", "Reason ended", "text", 24, True),
+    Col("forwarded_to", "ส่งต่อถึง", "Forwarded to", "text", 20, True),
+    Col("reply_no", "เลขที่หนังสือตอบ", "Reply no.", "text", 18, True),
+    Col("reply_date", "ลงวันที่หนังสือตอบ", "Reply date", "date", 12, True),
+    Col("scan", "ไฟล์หนังสือที่สแกน", "Scanned letter", "text", 30),
     # where the letter's rows are in the Log ("1:2,5,9;2:3": sheet 1 rows 2, 5, 9, sheet 2 row 3),
     # so that a button reads those rows, not the Log; checked against the Log when read
     Col("log_rows", "แถวในบันทึก", "Log rows", "text", 12, True),
@@ -139,6 +148,10 @@ CALENDAR_COLUMNS: tuple[Col, ...] = (
 #: Office hours live to the right of the holidays: header in HOURS_COL, periods below.
 HOURS_COL = 5  # 0-based: column F the label, G the start, H the end
 YES, NO = "ใช่", "ไม่ใช่"
+#: The source (ที่มา) of a Calendar row waiting for its date: a day the office must add once it
+#: is announced (วันพืชมงคล of a year past the holidays library's table). Such a row without a
+#: date is not a problem; once its date is typed it is a holiday like any other.
+TO_ANNOUNCE = "รอประกาศ — พิมพ์วันที่เมื่อประกาศ / to be announced: type the date"
 
 INFO_FIELDS: tuple[tuple[str, str], ...] = (
     ("process_name", "ชื่อกระบวนการ"),
@@ -228,13 +241,13 @@ def read_value(sheet: str, col: int, row: int, value, kind: str):
             if s[0] not in "#=":
                 return s
     elif t is datetime:
-        if value.tzinfo is None and value.year <= 2200:
+        if value.tzinfo is None and FIRST_YEAR <= value.year <= LAST_YEAR:
             if kind == "datetime":
                 return value
             if kind == "date":
                 return value.date()
     elif t is date:  # python-calamine's value of a cell formatted as a date alone
-        if value.year <= 2200:
+        if FIRST_YEAR <= value.year <= LAST_YEAR:
             if kind == "date":
                 return value
             if kind == "datetime":
@@ -253,11 +266,12 @@ def read_value(sheet: str, col: int, row: int, value, kind: str):
         raise CellError(sheet, f"{col_letter(col)}{row}", value, "is a formula where a value belongs", "type the value itself")
     try:
         if kind in ("date", "datetime"):
-            got = thaidate.parse_date(value) if kind == "date" else thaidate.parse_datetime(value)
-            if got.year > 2200:  # a real date value: BE typed into a cell Excel reads as CE
+            if isinstance(value, (date, datetime)) and value.year > LAST_YEAR and FIRST_YEAR <= value.year - 543 <= LAST_YEAR:
+                got = value  # a real date value: BE typed into a cell Excel reads as CE
                 raise CellError(sheet, f"{col_letter(col)}{row}", value, f"is a date in the year {got.year} of the Christian Era (a Buddhist-Era year typed into a cell Excel reads as Christian Era)",
                                 f"retype it as {got.day}/{got.month}/{got.year} in a cell formatted as text or as a Thai date, or as {got.day}/{got.month}/{got.year - 543}")
-            return got
+            # the one range of years (the calendar's) is checked by the reading itself
+            return thaidate.parse_date(value) if kind == "date" else thaidate.parse_datetime(value)
     except DateError as e:
         what = "a date" if kind == "date" else "a date and time"
         raise CellError(sheet, f"{col_letter(col)}{row}", value, f"is not {what}{_reason(e)}",
@@ -268,7 +282,7 @@ def read_value(sheet: str, col: int, row: int, value, kind: str):
             if f != int(f):
                 raise ValueError
             return int(f)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: infinity
             raise CellError(sheet, f"{col_letter(col)}{row}", value, "is not a whole number", "type a number such as 3") from None
     return _text(value)
 
@@ -401,7 +415,8 @@ def read_log(rows: list[list], sheet: str = SHEETS["log"]) -> Rows:
     return out
 
 
-def iter_log(rows, sheet: str, problems: list, same: dict | None = None, hashes: bool = True, raw: bool = False):
+def iter_log(rows, sheet: str, problems: list, same: dict | None = None, hashes: bool = True, raw: bool = False,
+             tail: dict | None = None):
     """A Log sheet's entries in chunks, each with the sheet rows they came from; a row that
     cannot be read is added to ``problems`` (naming its cell) and left out. ``hashes=False``
     leaves the hash column unread (the checker does not verify the chain; verify does).
@@ -425,6 +440,10 @@ def iter_log(rows, sheet: str, problems: list, same: dict | None = None, hashes:
     # column; a chunk with any other row in it — blank, damaged, typed over — is read row
     # by row, and a row that is not ordinary takes the general path, which names the problem.
     while chunk := list(itertools.islice(rows_it, _CHUNK)):
+        if tail is not None:  # the hash of the sheet's last row, also where the hash column is left unread
+            last = next((row for row in reversed(chunk) if any(v not in (None, "") for v in row)), None)
+            if last is not None:
+                tail["hash"] = str(last[hm["hash"]]).strip() if len(last) > hm["hash"] and last[hm["hash"]] is not None else ""
         entries = _plain_log_chunk(chunk, idx, same, hashes, raw)
         if entries is not None:
             yield entries, range(first, first + len(chunk))
@@ -445,26 +464,35 @@ _CHUNK = 2048
 
 
 def _read_log_row(sheet: str, hm: dict[str, int], r: int, row, out: Rows) -> LogEntry | None:
-    """One Log row the general way: its entry, or ``None`` (blank, or a problem added to ``out``)."""
+    """One Log row the general way: its entry, or ``None`` (blank, or a problem added to ``out``).
+
+    A row that cannot be read becomes a :class:`~xlflow.errors.LogRowError` naming its cell and,
+    when its item cell can still be read, the item whose history it leaves incomplete."""
     if not row or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
         return None
+    cell = lambda f: row[hm[f]] if hm[f] < len(row) else None  # noqa: E731
     try:
-        vals = {c.field: read_value(sheet, hm[c.field], r, row[hm[c.field]] if hm[c.field] < len(row) else None, c.kind) for c in LOG_COLUMNS}
+        vals = {c.field: read_value(sheet, hm[c.field], r, cell(c.field), c.kind) for c in LOG_COLUMNS}
         raw = vals["data"] or ""
         try:
-            data = json.loads(raw) if raw else {}
-        except json.JSONDecodeError:
+            data = data_of(raw)
+        except ValueError:  # not JSON, or JSON that is not an object of fields
             raise CellError(sheet, f"{col_letter(hm['data'])}{r}", raw, "is not the data xlflow wrote", "the Log must not be edited by hand — restore it from a backup") from None
         if vals["at"] is None or vals["seq"] is None:
             raise CellError(sheet, f"{col_letter(hm['at' if vals['at'] is None else 'seq'])}{r}", None, "is empty", "the Log must not be edited by hand — restore it from a backup")
-        e = LogEntry(vals["seq"], vals["item"] or "", vals["substep"] or "", vals["action"] or "", vals["at"], vals["by"] or "", vals["note"] or "", data, vals["hash"] or "")
-    except ValueError as ex:  # LogEntry's own checks (an unknown action)
+        return LogEntry(vals["seq"], vals["item"] or "", vals["substep"] or "", vals["action"] or "", vals["at"], vals["by"] or "", vals["note"] or "", data, vals["hash"] or "")
+    except (CellError, ValueError) as ex:  # a cell that cannot be read; LogEntry's own checks (an unknown action)
         if isinstance(ex, CellError):
-            out.problems.append(ex)
+            where, value, problem, fix = ex.cell, ex.value, ex.problem, ex.fix
         else:
-            out.problems.append(CellError(sheet, f"{col_letter(hm['action'])}{r}", row[hm["action"]], str(ex).split('"')[-1].strip() or "is not an action", "the Log must not be edited by hand"))
+            where, value = f"{col_letter(hm['action'])}{r}", cell("action")
+            problem, fix = str(ex).split('"')[-1].strip() or "is not an action", "the Log must not be edited by hand"
+        try:
+            item = read_value(sheet, hm["item"], r, cell("item"), "text") or ""
+        except CellError:
+            item = ""
+        out.problems.append(LogRowError(sheet, where, value, problem, fix, item=item))
         return None
-    return e
 
 
 def _plain_text(v) -> str | None:
@@ -482,13 +510,13 @@ def _plain_log_row(vals: tuple) -> LogEntry | None:
         seq = int(seq)
     elif type(seq) is not int:
         return None
-    if type(at) is not datetime or at.tzinfo is not None or at.year > 2200:
+    if type(at) is not datetime or at.tzinfo is not None or not FIRST_YEAR <= at.year <= LAST_YEAR:
         return None
     item, substep, action, by, note, data, h = texts = tuple(map(_plain_text, (item, substep, action, by, note, data, h)))
     if None in texts:
         return None
     try:
-        return LogEntry(seq, item, substep, action, at, by, note, json.loads(data) if data else {}, h)
+        return LogEntry(seq, item, substep, action, at, by, note, data_of(data), h)
     except ValueError:  # not JSON, an unknown action: the general path says which cell
         return None
 
@@ -534,7 +562,7 @@ def _plain_log_chunk(chunk: list, idx: list[int], same: dict | None = None, hash
         seqs = list(map(int, seq))
     except (ValueError, OverflowError):  # NaN, infinity
         return None
-    if seqs != list(seq) or any(t.tzinfo is not None or t.year > 2200 for t in at):
+    if seqs != list(seq) or any(t.tzinfo is not None or not FIRST_YEAR <= t.year <= LAST_YEAR for t in at):
         return None
     texts = [_plain_texts(c, same) for c in (item, substep, action, by, note)] + [_plain_texts(data), _plain_texts(h) if hashes else [""] * len(h)]
     if None in texts:
@@ -617,6 +645,8 @@ def read_calendar(rows: list[list], sheet: str = SHEETS["calendar"]):
         get = lambda f: row[hm[f]] if f in hm and hm[f] < len(row) else None  # noqa: E731
         raw = get("day")
         if raw is None or (isinstance(raw, str) and not raw.strip()):
+            if _text(get("source")) == TO_ANNOUNCE:
+                continue  # a day waiting for its date (the checker and refresh remind the office)
             if _text(get("name")):  # a holiday whose date was lost (#REF!, deleted): it would silently not count
                 problems.append(str(CellError(sheet, f"{col_letter(hm['day'])}{r}", None, f'has no date for the holiday "{_text(get("name"))}"',
                                               "type its date, e.g. 5/12/2569, or delete the row")))
@@ -667,13 +697,19 @@ def read_calendar(rows: list[list], sheet: str = SHEETS["calendar"]):
     return days, hours
 
 
+#: The day Excel's time-only values carry when read as a date and time (its day 0 and day 1).
+_TIME_EPOCH = (date(1899, 12, 30), date(1899, 12, 31), date(1900, 1, 1))
+
+
 def _time(v, sheet: str, col: int, row: int) -> time:
     if isinstance(v, time):
         return v
     if isinstance(v, datetime):
-        return v.time()
-    if isinstance(v, (int, float)) and 0 <= v < 1:
-        m = round(v * 24 * 60)
+        if v.date() in _TIME_EPOCH:
+            return v.time()
+        raise CellError(sheet, f"{col_letter(col)}{row}", v, "is a date and time, not a time of day", "type it as 08:30")
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v < 1:
+        m = min(round(v * 24 * 60), 24 * 60 - 1)  # 0.9999 is 23:59, not 24:00
         return time(m // 60, m % 60)
     s = thaidate.to_arabic_digits(_text(v)).replace(".", ":").replace("น", "").strip()
     try:

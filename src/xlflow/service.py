@@ -16,8 +16,9 @@ from pathlib import Path
 from . import book as bk
 from . import schema
 from .errors import IllegalAction, MissingField, UnknownItem, WorkbookError
-from .model import Letter, LogEntry
+from .model import STATUS_TH, Letter, LogEntry
 from .workflow import act, next_number, parse_item, register, replay, timing
+from .workflow import status as status_of
 from .worktime import aware, local
 
 
@@ -33,7 +34,24 @@ class Change:
     views: dict[str, dict] = field(default_factory=dict)  # item → its view after the change (what show prints)
 
 
-LETTER_FIELDS = ("letter_no", "letter_date", "sender", "addressee", "subject", "urgency", "secrecy", "reply_by", "action", "remarks")
+LETTER_FIELDS = ("letter_no", "letter_date", "sender", "addressee", "subject", "urgency", "secrecy", "reply_by", "action", "remarks", "scan")
+
+
+def derived_values(state, t, process) -> dict[str, object]:
+    """The Register's derived columns of one item: :func:`xlflow.book.derived_values`, and how
+    it ended early (its status, sub-step, reason, recipient) and its answer's own number and
+    date (issue 18) — every door writes these, a refresh too."""
+    out = bk.derived_values(state, t, process)
+    if state.ended:
+        out["status"] = out["substep"] = STATUS_TH[state.ended]
+    out.update({
+        "ended": STATUS_TH[state.ended] if state.ended else None,
+        "end_reason": state.end_note or None,
+        "forwarded_to": state.forwarded_to or None,
+        "reply_no": state.reply_no or None,
+        "reply_date": state.reply_date,
+    })
+    return out
 
 
 def _next_seq(b: bk.Book, change: Change) -> int:
@@ -86,7 +104,7 @@ def plan_register(b: bk.Book, change: Change, *, at: datetime, by: str, received
     t = timing(state, b.process, b.calendar, at)
     r = row or (max([b.register_last_row, *b.register_rows.values(), *change.rows]) + 1)
     values = {"item": item, "received_at": received, **{k: v for k, v in letter.items() if v not in (None, "")}}
-    values.update(bk.derived_values(state, t, b.process))
+    values.update(derived_values(state, t, b.process))
     change.log.append(entry)
     change.rows[r] = values
     change.items.append(item)
@@ -95,11 +113,15 @@ def plan_register(b: bk.Book, change: Change, *, at: datetime, by: str, received
     return item
 
 
-def plan_action(b: bk.Book, change: Change, item: str, action: str, *, at: datetime, by: str, note: str = "", unit: str | None = None, officer: str | None = None) -> None:
+def plan_action(b: bk.Book, change: Change, item: str, action: str, *, at: datetime, by: str, note: str = "", unit: str | None = None,
+                officer: str | None = None, to: str | None = None, reply_no: str | None = None, reply_date: date | None = None,
+                scan: str | None = None) -> None:
     """One action on one item, checked by the core; adds its log row and Register cells.
 
     The item may have been registered earlier in the same change (a batch: one load, many
-    actions, one save)."""
+    actions, one save). ``by``'s roles (who may close an item early) are the People sheet's.
+    The scanned letter's cell (typed by clerks) is written only when the action changes the
+    link in force (a link, or the correction of one)."""
     item = str(item).strip()
     row = change.new_rows.get(item)
     if row is None:
@@ -110,13 +132,20 @@ def plan_action(b: bk.Book, change: Change, item: str, action: str, *, at: datet
         raise _no_registration(b, item, "it was typed into the Register by hand; register letters with xlflow")
     state = replay(entries, b.process)
     officers = b.officers if b.people else None
-    entry, new = act(state, entries, action, at=at, by=by, process=b.process, note=note, unit=unit, officer=officer, officers=officers, seq=_next_seq(b, change))
+    roles = [p.role for p in b.people if p.name == by] if b.people else None
+    entry, new = act(state, entries, action, at=at, by=by, process=b.process, note=note, unit=unit, officer=officer, officers=officers,
+                     seq=_next_seq(b, change), roles=roles, to=to, reply_no=reply_no, reply_date=reply_date, scan=scan)
     t = timing(new, b.process, b.calendar, local(at))
     change.log.append(entry)
-    change.rows.setdefault(row, {}).update(bk.derived_values(new, t, b.process))
+    cells = change.rows.setdefault(row, {})
+    cells.update(derived_values(new, t, b.process))
+    if new.scan != state.scan:
+        cells["scan"] = new.scan or None
     change.items.append(item)
     change.messages.append(f"{item}: {action} → {new.substep if not new.done else 'done'}")
     change.views[item] = item_view(b, item, new, t)
+    if "scan" in cells:  # the cell as now written (the letter as read still holds the one before)
+        change.views[item]["scan"] = cells["scan"]
 
 
 def plan_refresh(b: bk.Book, change: Change, now: datetime) -> None:
@@ -126,7 +155,7 @@ def plan_refresh(b: bk.Book, change: Change, now: datetime) -> None:
         if item in b.register_rows:
             t = timing(state, b.process, b.calendar, now)
             row = change.rows.setdefault(b.register_rows[item], {})
-            row.update(bk.derived_values(state, t, b.process))
+            row.update(derived_values(state, t, b.process))
             row["log_rows"] = schema.log_rows_text(positions.get(item, [])) or None
     change.messages.append(f"refreshed {len(change.rows)} item(s)")
 
@@ -242,13 +271,15 @@ def register_letter(path: Path, *, at: datetime | None = None, by: str, received
 
 
 def perform(path: Path, item: str, action: str, *, at: datetime | None = None, by: str, note: str = "", unit: str | None = None,
-            officer: str | None = None, progress=None) -> dict:
-    """``xlflow advance|assign|approve|reject|pause|resume|correct``: returns the item's view after."""
+            officer: str | None = None, progress=None, **given) -> dict:
+    """``xlflow advance|assign|approve|reject|pause|resume|correct|cancel|close|forward|link``:
+    returns the item's view after. ``given``: what else the action takes (:func:`plan_action`'s
+    ``to``, ``reply_no``, ``reply_date``, ``scan``)."""
     out: dict = {}
 
     def plan(b, c):
         out["at"] = at or _now()
-        plan_action(b, c, item, action, at=out["at"], by=by, note=note, unit=unit, officer=officer)
+        plan_action(b, c, item, action, at=out["at"], by=by, note=note, unit=unit, officer=officer, **given)
 
     change = commit(path, plan, items={str(item).strip()}, progress=progress)
     return change.views[change.items[-1]]  # as planned and written: no second reading of the register
@@ -279,7 +310,7 @@ def item_view(b: bk.Book, item: str, state, t) -> dict:
         "substep_name": sub.name_th if sub else "",
         "started_at": _iso(state.started_at) if sub else None,
         "due_at": _iso(t.due_at),
-        "status": t.status,
+        "status": status_of(state, t),
         "round": state.round,
         "unit": state.unit or None,
         "officer": state.officer or None,
@@ -287,6 +318,11 @@ def item_view(b: bk.Book, item: str, state, t) -> dict:
         "paused_since": _iso(state.paused_since),
         "completed_at": _iso(state.completed_at),
         "late_minutes": round(t.late, 1),
+        "end_reason": state.end_note or None,
+        "forwarded_to": state.forwarded_to or None,
+        "reply_no": state.reply_no or None,
+        "reply_date": _iso(state.reply_date),
+        "scan": (letter.scan if letter else "") or None,  # the cell as typed (a link action also logs it)
     }
 
 
@@ -321,7 +357,7 @@ def list_items(path: Path, now: datetime, status: str | None = None) -> tuple[li
     out = []
     timings = b.timings(now)
     for item, (state, t) in timings.items():
-        if status and t.status != status:
+        if status and status_of(state, t) != status:
             continue
         out.append(item_view(b, item, state, t))
     unlogged = [f"{schema.SHEETS['register']} row {b.register_rows[i]}: {_no_registration(b, i, 'it was typed into the Register by hand; register letters with xlflow')}"
@@ -418,7 +454,8 @@ def verify_book(b: bk.Book) -> str | None:
 
 
 #: The Register's columns that follow from the Log alone (not from the calendar or "now").
-STAMPED = ("substep", "round", "unit", "officer", "paused_since", "completed_at", "last_by")
+STAMPED = ("substep", "round", "unit", "officer", "paused_since", "completed_at", "last_by", "ended", "end_reason", "forwarded_to",
+           "reply_no", "reply_date")
 
 
 def register_disagreement(b: bk.Book) -> str | None:
@@ -441,7 +478,7 @@ def register_disagreement(b: bk.Book) -> str | None:
         state = states.get(item)
         if state is None:
             continue  # letters with no Log registration are reported by list and show
-        expected = bk.derived_values(state, timing(state, b.process, b.calendar, state.last_at or state.started_at), b.process)
+        expected = derived_values(state, timing(state, b.process, b.calendar, state.last_at or state.started_at), b.process)
         row = rows[r - 1] if r - 1 < len(rows) else []
         for f in STAMPED:
             if f not in hm:
@@ -469,8 +506,8 @@ def index_agrees(b: bk.Book, item: str, row: list, hm: dict[str, int]) -> bool:
     if any(e.item == item for e in b.log if b.log_rows.get(e.seq) is None):
         return False
     state = replay(entries, b.process)
-    expected = bk.derived_values(state, timing(state, b.process, b.calendar, state.last_at or state.started_at), b.process)
-    typed = ("unit", "officer")  # the assign buttons take these from the row, typed before the click
+    expected = derived_values(state, timing(state, b.process, b.calendar, state.last_at or state.started_at), b.process)
+    typed = ("unit", "officer", "forwarded_to", "reply_no", "reply_date")  # buttons take these from the row, typed before the click
     return all(_same(row[hm[f]] if len(row) > hm[f] else None, expected[f]) for f in STAMPED if f in hm and f not in typed)
 
 
@@ -481,6 +518,9 @@ def _same(shown, want) -> bool:
         if not isinstance(shown, datetime):
             return False
         return abs((shown.replace(tzinfo=None) - want).total_seconds()) < 1
+    if isinstance(want, date):  # a date alone (the answer's): Excel may hold it as a date and time
+        day = shown.date() if isinstance(shown, datetime) else shown
+        return day == want
     if isinstance(want, int) and isinstance(shown, (int, float)):
         return int(shown) == want
     return str(shown).strip() == str(want).strip()

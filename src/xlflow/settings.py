@@ -24,6 +24,12 @@ folder instead of an SMTP server. A complete file looks like this::
     state_file = ".xlflow-state.sqlite"
     # outbox = "outbox"            # write .eml files here instead of sending
 
+    [followup]
+    remind_every_days = 1          # remind again each working day an item stays late (0: never)
+    escalate_at = [2, 4]           # escalate at these multiples of the sub-step's standard ...
+    escalate_to = ["ผอ.วท.", "ผอ.สปร."]   # ... to the holders of these roles (one per multiple)
+    escalate_floor_days = 1        # a standard shorter than this many working days counts as that
+
     [rounds]
     months = [9, 12]
     folder = "evaluations"
@@ -85,6 +91,22 @@ class CheckSettings:
 
 
 @dataclass(frozen=True)
+class FollowupSettings:
+    """``[followup]``: reminders while an item stays late, and escalation to the directors
+    past multiples of its standard (see :mod:`xlflow.checks`)."""
+
+    remind_every_days: int = 1
+    escalate_at: tuple[int, ...] = (2, 4)
+    escalate_to: tuple[str, ...] = ("ผอ.วท.", "ผอ.สปร.")
+    escalate_floor_days: float = 1.0
+
+    @property
+    def escalate(self) -> tuple[tuple[int, str], ...]:
+        """(multiple, role) pairs, lowest first."""
+        return tuple(zip(self.escalate_at, self.escalate_to))
+
+
+@dataclass(frozen=True)
 class RoundSettings:
     """``[rounds]``: which evaluation rounds the checker delivers (6, 9, 12 months of the
     fiscal year; the manual names 9 and 12), and where their workbooks go."""
@@ -113,6 +135,7 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     check: CheckSettings = field(default_factory=CheckSettings)
     rounds: RoundSettings = field(default_factory=RoundSettings)
+    followup: FollowupSettings = field(default_factory=FollowupSettings)
 
     def __post_init__(self) -> None:
         book = Path(self.book_path).absolute()
@@ -175,6 +198,7 @@ _SECTIONS: dict[str, tuple[str, ...]] = {
         "every_minutes", "log_file", "state_file", "outbox",
     ),
     "rounds": ("months", "folder", "name_pattern"),
+    "followup": ("remind_every_days", "escalate_at", "escalate_to", "escalate_floor_days"),
 }
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PASSWORD_WORDS = ("password", "passwd", "passwort", "pwd", "secret")
@@ -335,7 +359,8 @@ def _parse(data: dict[str, Any], book: Path, path: Path) -> Settings:
     smtp = _parse_smtp(_Section("smtp", data.get("smtp", {})), book)
     check = _parse_check(_Section("check", data.get("check", {})), book)
     rounds = _parse_rounds(_Section("rounds", data.get("rounds", {})))
-    return Settings(book_path=book, config_path=path, smtp=smtp, check=check, rounds=rounds)
+    followup = _parse_followup(_Section("followup", data.get("followup", {})))
+    return Settings(book_path=book, config_path=path, smtp=smtp, check=check, rounds=rounds, followup=followup)
 
 
 def _parse_smtp(s: _Section, book: Path) -> SmtpSettings:
@@ -408,6 +433,32 @@ def _parse_check(s: _Section, book: Path) -> CheckSettings:
             raise s.error(key, "is a workbook",
                           f'xlflow keeps it in a file of its own beside the workbook, e.g. {key} = "{default}"')
     return out
+
+
+def _parse_followup(s: _Section) -> FollowupSettings:
+    d = FollowupSettings()
+    every = s.integer("remind_every_days", d.remind_every_days, lo=0, hi=60, example=1)
+    floor = s.number("escalate_floor_days", d.escalate_floor_days, lo=0, hi=60, example=1)
+    at, to = d.escalate_at, d.escalate_to
+    fix = 'list whole multiples of the standard, lowest first, e.g. escalate_at = [2, 4], with as many roles in escalate_to = ["ผอ.วท.", "ผอ.สปร."]'
+    if s.has("escalate_at"):
+        v = s.table["escalate_at"]
+        if not isinstance(v, list) or any(isinstance(m, bool) or not isinstance(m, int) or m < 1 for m in v):
+            raise s.error("escalate_at", "is not a list of whole numbers of at least 1", fix)
+        if v != sorted(set(v)):
+            raise s.error("escalate_at", "is not in rising order without repeats", fix)
+        at = tuple(v)
+    if s.has("escalate_to"):
+        v = s.table["escalate_to"]
+        if not isinstance(v, list) or any(not isinstance(r, str) or not r.strip() for r in v):
+            raise s.error("escalate_to", "is not a list of role names", fix)
+        to = tuple(r.strip() for r in v)
+    if len(at) != len(to):
+        where = "escalate_at" if s.has("escalate_at") else "escalate_to"
+        raise SettingsError(f"{CONFIG_NAME} [followup] {where}: escalate_at has {len(at)} multiple(s) and escalate_to "
+                            f"{len(to)} role(s) — give one role per multiple, e.g. escalate_at = [2, 4] and "
+                            f'escalate_to = ["ผอ.วท.", "ผอ.สปร."]')
+    return FollowupSettings(remind_every_days=every, escalate_at=at, escalate_to=to, escalate_floor_days=floor)
 
 
 def _parse_rounds(s: _Section) -> RoundSettings:

@@ -21,7 +21,7 @@ from .model import SECRECIES, STATUS_TH, URGENCIES
 from .process import Process
 from .schema import SHEETS, YES, NO
 from .thaidate import fiscal_year
-from .worktime import OFFICE_HOURS, thai_holidays
+from .worktime import ANNOUNCED_LATE, OFFICE_HOURS, library_tables, thai_holidays
 
 DATA_ROWS = 1048576  # validation and formatting cover the whole column: the table grows into it
 
@@ -74,7 +74,7 @@ def build(today: date, process: Process | None = None):
     L = lambda f: schema.col_letter(hm[f])  # noqa: E731
     for f in ("received_at", "started_at", "due_soon_at", "due_at", "paused_since", "completed_at"):
         ws.column_dimensions[L(f)].number_format = DATETIME_FORMAT
-    for f in ("letter_date", "reply_by"):
+    for f in ("letter_date", "reply_by", "reply_date"):
         ws.column_dimensions[L(f)].number_format = DATE_FORMAT
     ws.column_dimensions[L("log_rows")].hidden = True  # xlflow's index into the Log: nobody needs to see it
     dvs = [
@@ -94,6 +94,10 @@ def build(today: date, process: Process | None = None):
     ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{st}="{STATUS_TH["due_soon"]}"'], fill=PatternFill("solid", bgColor="FFEB9C")))
     ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{st}="{STATUS_TH["paused"]}"'], fill=PatternFill("solid", bgColor="D9D9D9")))
     ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{st}="{STATUS_TH["done"]}"'], font=Font(color="548235")))
+    # ended early (issue 18): cancelled struck through in grey, closed green like done, sent on in blue
+    ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{st}="{STATUS_TH["cancelled"]}"'], font=Font(color="808080", strike=True)))
+    ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{st}="{STATUS_TH["closed"]}"'], font=Font(color="548235", italic=True)))
+    ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{st}="{STATUS_TH["forwarded"]}"'], font=Font(color="2F5597", italic=True)))
     ws.cell(row=2, column=hm["status"] + 1, value=status_formula(2, hm))
     # printed as an office prints its register: A4 landscape, every column on the page's width,
     # the header row on every page, the page number in the footer
@@ -148,11 +152,23 @@ def build(today: date, process: Process | None = None):
     years = range(fy - 1 - 543 - 1, fy + 1 - 543 + 1)  # CE years spanning FY-1 .. FY+1
     start, end = date(fy - 1 - 543 - 1, 10, 1), date(fy + 1 - 543, 9, 30)
     days = [h for h in thai_holidays(years) if start <= h.day <= end]
-    for r, h in enumerate(days, start=2):
-        ca.cell(row=r, column=1, value=h.day).number_format = DATE_FORMAT
-        ca.cell(row=r, column=2, value=h.name)
-        ca.cell(row=r, column=3, value=YES if h.off else NO)
-        ca.cell(row=r, column=4, value=h.source + ("" if h.off else " — วันหยุดภาคเอกชน ราชการเปิดทำการ (private-sector holiday)"))
+    rows = [(h.day, h.day, h.name, YES if h.off else NO, h.source + ("" if h.off else " — วันหยุดภาคเอกชน ราชการเปิดทำการ (private-sector holiday)"))
+            for h in days]
+    # a day the holidays library does not table for a year (วันพืชมงคล after 2026): a row to fill in
+    for y in years:
+        for en_part, _, name_th, name_en, month in ANNOUNCED_LATE:
+            first = date(y, month, 1)
+            if start <= first <= end and not library_tables(en_part, y):
+                rows.append((first, None, f"{name_th} {y + 543} ({name_en} {y})", YES, schema.TO_ANNOUNCE))
+    rows.sort(key=lambda x: x[0])
+    for r, (_, day, name, off, source) in enumerate(rows, start=2):
+        if day is not None:
+            ca.cell(row=r, column=1, value=day).number_format = DATE_FORMAT
+        else:
+            ca.cell(row=r, column=1).number_format = DATE_FORMAT
+        ca.cell(row=r, column=2, value=name)
+        ca.cell(row=r, column=3, value=off)
+        ca.cell(row=r, column=4, value=source)
         for c in range(1, 5):
             ca.cell(row=r, column=c).font = body_font
     dv = DataValidation(type="list", formula1=f'"{YES},{NO}"', allow_blank=True)

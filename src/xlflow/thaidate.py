@@ -12,6 +12,9 @@ The rules, in short:
 * Slashed text is always day/month/year (Thai usage, never month/day).
 * A 4-digit year of 2400 or more is BE, one in 1900–2200 is CE, a 2-digit year is the
   short BE form (``69`` is 2569); a year in 2201–2399 fits neither and is refused.
+* A date is read only inside the one range of years the working calendar covers
+  (:data:`xlflow.worktime.FIRST_YEAR`–:data:`~xlflow.worktime.LAST_YEAR`, BE 2533–2643):
+  ``15/12/2699`` (meant 2569) is refused where it is typed, not by a later step.
 * The fiscal year runs 1 October – 30 September and is named by the BE year it ends in.
 * Times are Asia/Bangkok wall-clock; an aware time is converted, and the result is naive,
   as Excel stores it.
@@ -29,8 +32,8 @@ import numbers
 import re
 from datetime import date, datetime, time, timedelta, timezone
 
-from xlflow.errors import DateError
-from xlflow.worktime import local
+from xlflow.errors import DateError, OutsideCalendar
+from xlflow.worktime import covers, local, range_text
 
 __all__ = [
     "ROUNDS",
@@ -227,9 +230,10 @@ def from_excel_serial(x: float) -> datetime:
 class _Bad(Exception):
     """Internal: the reason a value is not a date (turned into a DateError by the caller)."""
 
-    def __init__(self, reason: str = ""):
+    def __init__(self, reason: str = "", outside: datetime | None = None):
         super().__init__(reason)
         self.reason = reason
+        self.outside = outside  # a real date, outside the calendar's range of years
 
 
 def _month_key(s: str) -> str:
@@ -363,17 +367,27 @@ def _shown(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _fail(value: object, where: str, what: str, reason: str, fix: str) -> DateError:
+def _fail(value: object, where: str, what: str, bad: _Bad, fix: str) -> DateError:
     msg = f'"{_shown(value)}" is not {what}'
     if where:
         msg = f"{where}: {msg}"
-    if reason:
-        msg += f" ({reason})"
+    if bad.reason:
+        msg += f" ({bad.reason})"
+    if bad.outside is not None:
+        return OutsideCalendar(f"{msg} — check the year; {fix}", bad.outside)
     return DateError(f"{msg} — {fix}")
 
 
 def _parse(value: object) -> datetime:
-    """A naive Bangkok datetime from any accepted value, or :class:`_Bad`."""
+    """A naive Bangkok datetime from any accepted value inside the calendar's range of years,
+    or :class:`_Bad`."""
+    got = _parse_any(value)
+    if not covers(got):
+        raise _Bad(f"{got.day}/{got.month}/{be_year(got.year)} is {got:%Y-%m-%d}, outside the calendar's range {range_text()}", outside=got)
+    return got
+
+
+def _parse_any(value: object) -> datetime:
     if isinstance(value, datetime):
         return local(value)
     if isinstance(value, date):
@@ -402,14 +416,16 @@ def parse_date(value: object, where: str = "") -> date:
     Text is read day/month/year: ``25/11/2569``, ``25-11-2569``, ``2569-11-25``,
     ``๒๕/๑๑/๒๕๖๙``, ``25 พ.ย. 2569``, ``วันที่ 25 พฤศจิกายน 2569``, ``วันพุธที่ 25 พ.ย. 2569``
     (the weekday is checked) and Excel's ``25-Nov-2026``. A year of 2400 or more is
-    BE, 1900–2200 CE, two digits the short BE form. An aware datetime (or text with a time
-    zone) gives its Bangkok date. ``where`` (e.g. ``"Register!F12"``) starts the message of
-    the :class:`DateError` raised for anything else.
+    BE, 1900–2200 CE, two digits the short BE form; the date must lie in the calendar's
+    range (:func:`xlflow.worktime.covers`, 1990–2100), else :class:`OutsideCalendar` (a
+    :class:`DateError`). An aware datetime (or text with a time zone) gives its Bangkok date.
+    ``where`` (e.g. ``"Register!F12"``) starts the message of the :class:`DateError` raised
+    for anything else.
     """
     try:
         return _parse(value).date()
     except _Bad as bad:
-        raise _fail(value, where, "a date", bad.reason, _DATE_FIX) from None
+        raise _fail(value, where, "a date", bad, _DATE_FIX) from None
 
 
 def parse_datetime(value: object, where: str = "") -> datetime:
@@ -423,4 +439,4 @@ def parse_datetime(value: object, where: str = "") -> datetime:
     try:
         return _parse(value)
     except _Bad as bad:
-        raise _fail(value, where, "a date and time", bad.reason, _DATETIME_FIX) from None
+        raise _fail(value, where, "a date and time", bad, _DATETIME_FIX) from None

@@ -18,17 +18,17 @@ import itertools
 import operator
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Iterable
 
-from .errors import IllegalAction, XlflowError
+from .errors import IllegalAction, MissingField, NotPermitted, XlflowError
 from .model import DONE, ItemState, LogEntry, Pause, Segment, as_row, entry_of
 from .process import END, REQUIRABLE, Process
 from .worktime import WorkCalendar, local
 
 #: What each action requires of the item. ``phase``: open (working, not paused), paused,
-#: live (open or paused). ``decision``: True only at a decision sub-step, False never
-#: there, None either way. ``note``: a reason must be given.
+#: live (open or paused), any (a done item too). ``decision``: True only at a decision
+#: sub-step, False never there, None either way. ``note``: a reason must be given.
 RULES: dict[str, dict] = {
     "advance": {"phase": "open", "decision": False, "note": False, "verb": "advance"},
     "approve": {"phase": "open", "decision": True, "note": False, "verb": "approve"},
@@ -36,9 +36,75 @@ RULES: dict[str, dict] = {
     "pause": {"phase": "open", "decision": None, "note": True, "verb": "pause"},
     "resume": {"phase": "paused", "decision": None, "note": False, "verb": "resume"},
     "assign": {"phase": "live", "decision": None, "note": False, "verb": "assign"},
+    # issue 18: the ways an item ends early (what else each needs: ENDINGS), and the scanned letter
+    "cancel": {"phase": "live", "decision": None, "note": False, "verb": "be cancelled"},
+    "close": {"phase": "live", "decision": None, "note": False, "verb": "be closed"},
+    "forward": {"phase": "live", "decision": None, "note": False, "verb": "be sent on"},
+    "link": {"phase": "any", "decision": None, "note": False, "verb": "link the scanned letter"},
 }
 #: The actions that finish the current sub-step, and which way they go.
 FINISHING = {"advance": "next", "approve": "next", "reject": "reject_to"}
+
+
+@dataclass(frozen=True)
+class Ending:
+    """A way an item ends before its last sub-step: a row of :data:`ENDINGS`.
+
+    ``steps``: the main steps (section ๖) at whose sub-steps it is allowed, ``()`` at any open
+    sub-step; ``role``: the flag of the process's roles (:class:`~xlflow.process.Role`) the
+    person doing it must hold in the People sheet, ``""`` anyone; ``needs``: what must be
+    given (``reason``: the Log row's note, ``to``: the recipient); ``instead``: what to do
+    where it is not allowed.
+    """
+
+    status: str  # the item's status once it ended (model.STATUS_TH)
+    what: str  # "cancel a registration", for the refusals
+    steps: tuple[int, ...] = ()
+    role: str = ""
+    needs: tuple[str, ...] = ()
+    instead: str = ""
+    source: str = ""
+
+
+#: How an item may end before its last sub-step (issue 18). The item is then done (the
+#: checker never announces it again; its registration number is never reused), with its
+#: status, reason and time; ``correct`` undoes it like any action.
+ENDINGS: dict[str, Ending] = {
+    # ยกเลิกเลขทะเบียน: a letter registered by mistake (a duplicate, the wrong register)
+    "cancel": Ending(
+        "cancelled", "cancel a registration", steps=(1,), needs=("reason",),
+        instead="the work on it has begun: close it instead (the director's decision)",
+        source="office practice (สารบรรณ): a registration number is never reused; a registration made by mistake "
+               "is cancelled in the register, with the reason, while the letter is still being received — step 1 "
+               "รับเรื่องจากหน่วยงานภายนอก, section ๖ page ๕",
+    ),
+    # ปิดเรื่อง: เพื่อทราบ, ไม่ต้องดำเนินการ, รวมเรื่องกับ 12/2569
+    "close": Ending(
+        "closed", "close an item early", role="director", needs=("reason",),
+        source="office practice (สารบรรณ): a letter only for information (เพื่อทราบ), needing no action, or merged with "
+               "another is closed on the director's order (ผอ.สปร., ผอ.วท.: the roles that decide what is done with a "
+               "letter at 1.2 and 1.5, section ๖ page ๕), at any open sub-step",
+    ),
+    # ส่งต่อ: a letter that belongs to another bureau or department
+    "forward": Ending(
+        "forwarded", "send a letter on", steps=(1, 2), needs=("to",),
+        instead="the ministry's own work on it has begun: close it with the reason instead (the director's decision)",
+        source="office practice (สารบรรณ): a letter that belongs to another bureau or department is sent on to it, with "
+               "the recipient and the time, while it is being received and coordinated — steps 1–2, section ๖ page ๕",
+    ),
+}
+#: The answer's own number and date (issue 18.4) are recorded as the sub-step that sends the
+#: answer out finishes: the one whose next is END (5.2 จัดส่งความเห็น…ให้หน่วยงานภายนอก,
+#: section ๖ page ๖, reference สำเนาเอกสารการจัดส่งหนังสือให้หน่วยงานภายนอก).
+ANSWER = {"fields": ("reply_no", "reply_date"), "at": "is_last", "source": "section ๖, page ๖: 5.2"}
+#: What an action may need → the Register column the ribbon takes it from (its header is the
+#: label a refusal names): the reason is typed into หมายเหตุ, as for a pause.
+NEEDS_COLUMN = {"reason": "remarks", "to": "forwarded_to", "scan": "scan"}
+
+
+def status(state: ItemState, t: "Timing") -> str:
+    """An item's status: how it ended early (cancelled, closed, forwarded), else its timing's."""
+    return state.ended or t.status
 FIELD_TH = {"unit": "หน่วยงาน (unit)", "officer": "เจ้าหน้าที่ผู้รับผิดชอบ (officer)"}
 
 _ITEM_RE = re.compile(r"^\s*(\d{1,6})\s*/\s*(\d{4})\s*$")
@@ -111,6 +177,8 @@ def _fold(entries: list[LogEntry], process: Process, history: bool = True) -> It
     segs: list[list] = [[first.code, 0, received, reg.at, [], reg.by, "advance"]]
     substep, started_at, rnd = first.next, reg.at, 0
     paused_since, pause_reason, completed_at = None, "", None
+    ended = end_note = forwarded_to = reply_no = scan = ""
+    reply_date = None
     req = {"unit": "", "officer": ""}
     if substep == END:
         substep, completed_at = DONE, reg.at
@@ -128,6 +196,8 @@ def _fold(entries: list[LogEntry], process: Process, history: bool = True) -> It
             seg[3], seg[5], seg[6] = e.at, e.by, a
             if a == "reject":
                 rnd += 1
+            if "reply_no" in e.data or "reply_date" in e.data:
+                reply_no, reply_date = e.data.get("reply_no", ""), _day(e.data.get("reply_date"))
             if target == END or not target:
                 substep, completed_at = DONE, e.at
                 seg[6] = "done" if a != "reject" else a
@@ -147,6 +217,19 @@ def _fold(entries: list[LogEntry], process: Process, history: bool = True) -> It
                 p = pauses[-1]
                 pauses[-1] = Pause(p.start, e.at, p.reason)
             paused_since, pause_reason = None, ""
+        elif a in ENDINGS:
+            if substep == DONE:
+                continue  # a finished item stays finished (as a finishing action after it leaves it)
+            seg = segs[-1]
+            seg[3], seg[5], seg[6] = e.at, e.by, a  # the sub-step it ended at: not finished, ended (its outcome says so)
+            pauses = seg[4]
+            if pauses and pauses[-1].end is None:  # a pause open when it ended ends with it
+                p = pauses[-1]
+                pauses[-1] = Pause(p.start, e.at, p.reason)
+            substep, completed_at, paused_since, pause_reason = DONE, e.at, None, ""
+            ended, end_note, forwarded_to = ENDINGS[a].status, e.note, str(e.data.get("to", "")) if e.data else ""
+        elif a == "link":
+            scan = str(e.data.get("scan", "")) if e.data else ""
     last = entries[-1]
     return ItemState(
         item=item,
@@ -166,7 +249,23 @@ def _fold(entries: list[LogEntry], process: Process, history: bool = True) -> It
             for s in (segs if history else segs[-1:] if substep != DONE else ())
         ),
         effective=tuple(map(_SEQ, entries)),
+        ended=ended,
+        end_note=end_note,
+        forwarded_to=forwarded_to,
+        reply_no=reply_no,
+        reply_date=reply_date,
+        scan=scan,
     )
+
+
+def _day(v) -> date | None:
+    """A date as the Log's data holds it (ISO text); anything else (a Log edited by hand) is none."""
+    if isinstance(v, date):
+        return v if not isinstance(v, datetime) else v.date()
+    try:
+        return date.fromisoformat(str(v)) if v else None
+    except ValueError:
+        return None
 
 
 def replay_all(entries: Iterable[LogEntry], process: Process, history: bool = True) -> dict[str, ItemState]:
@@ -237,6 +336,8 @@ class CurrentFold:
                     self._finish(item, fed)
                 else:
                     at[item] = target
+            elif a in ENDINGS:  # cancelled, closed or sent on: done, as _fold has it
+                self._finish(item, fed)
             elif a == "correct":
                 self._replayed(item, fed)
             elif a == "register" and len(es) == 1:
@@ -358,12 +459,20 @@ def act(
     officer: str | None = None,
     officers: Iterable[str] | None = None,
     seq: int = 0,
+    roles: Iterable[str] | None = None,
+    to: str | None = None,
+    reply_no: str | None = None,
+    reply_date: date | None = None,
+    scan: str | None = None,
 ) -> tuple[LogEntry, ItemState]:
     """Check ``action`` against the rules and the process; return its log entry and the new state.
 
     ``entries`` are the item's log entries so far (``correct`` needs them to know what it
     undoes); ``seq`` is the number the new log row will have. Nothing is changed when the
-    action is refused.
+    action is refused. ``roles``: the roles the People sheet gives ``by`` (None: no People
+    sheet), for the actions only some roles may take (:data:`ENDINGS`); ``to``: whom a letter
+    is sent on to; ``reply_no``/``reply_date``: the answer's own number and date, as the last
+    sub-step finishes (:data:`ANSWER`); ``scan``: the scanned letter's path or address.
     """
     at = local(at)
     if state.last_at and at < state.last_at:
@@ -382,10 +491,11 @@ def act(
     if rule is None:
         raise IllegalAction(f'"{action}" is not an action — use one of: {", ".join([*RULES, "correct"])}')
     verb = rule["verb"]
-    if state.done:
-        raise IllegalAction(f"item {state.item} is done (completed {state.completed_at:%Y-%m-%d %H:%M}): it cannot {verb} — use correct to undo the last action if it was a mistake")
-    sub = process[state.substep]
     phase = rule["phase"]
+    if state.done and phase != "any":
+        how = f"{_ENDED_WORDS.get(state.ended, 'completed')} {state.completed_at:%Y-%m-%d %H:%M}"
+        raise IllegalAction(f"item {state.item} is done ({how}): it cannot {verb} — use correct to undo the last action if it was a mistake")
+    sub = process[state.substep] if not state.done else None
     if phase == "open" and state.paused:
         raise IllegalAction(f"{_where(state, process)}: the item is paused ({state.pause_reason}) — resume it before you {verb}")
     if phase == "paused" and not state.paused:
@@ -398,6 +508,15 @@ def act(
     if rule["note"] and not note.strip():
         raise IllegalAction(f"{_where(state, process)}: a reason is required to {verb} — say what the work waits for")
     data: dict = {}
+    ending = ENDINGS.get(action)
+    if ending is not None:
+        data.update(_ending_data(state, process, ending, by, note, to, roles))
+    if reply_no is not None or reply_date is not None:
+        data.update(_answer_data(state, process, action, sub, at, reply_no, reply_date))
+    if action == "link":
+        if not str(scan or "").strip():
+            raise MissingField("scan", _label("scan"), "the scanned letter's file path or web address is needed to link it")
+        data["scan"] = str(scan).strip()
     if action == "assign":
         given = {k: v for k, v in (("unit", unit), ("officer", officer)) if v is not None}
         if not given or not all(str(v).strip() for v in given.values()):
@@ -420,6 +539,57 @@ def act(
         )
     entry = LogEntry(seq, state.item, state.substep, action, at, by, note, data)
     return entry, replay([*entries, entry], process)
+
+
+#: A done item's end, in the refusals' words.
+_ENDED_WORDS = {"cancelled": "cancelled", "closed": "closed", "forwarded": "sent on"}
+
+
+def _label(need: str) -> str:
+    """The Register column's header where the ribbon takes what an action needs."""
+    from .schema import REGISTER_COLUMNS
+
+    field_name = NEEDS_COLUMN[need]
+    return next(c.th for c in REGISTER_COLUMNS if c.field == field_name)
+
+
+def _ending_data(state: ItemState, process: Process, ending: Ending, by: str, note: str, to: str | None, roles) -> dict:
+    """Check an ending (:data:`ENDINGS`) against its row; the data its Log row carries."""
+    sub = process[state.substep]
+    if ending.steps and sub.step not in ending.steps:
+        codes = [s.code for s in process if s.step in ending.steps]
+        steps = f"steps {ending.steps[0]}–{ending.steps[-1]}" if len(ending.steps) > 1 else f"step {ending.steps[0]}"
+        span = f"{codes[0]}–{codes[-1]}" if codes else "none"
+        raise IllegalAction(f"{_where(state, process)}: xlflow can {ending.what} only at {steps} ({span}) — {ending.instead}")
+    if ending.role:
+        allowed = [r.name_th for r in process.roles if getattr(r, ending.role, False)]
+        if roles is None or not set(allowed) & set(roles):
+            raise NotPermitted(_where(state, process), ending.what, allowed, by)
+    if "reason" in ending.needs and not note.strip():
+        raise MissingField("reason", _label("reason"), f"a reason is needed to {ending.what}")
+    if "to" in ending.needs and not str(to or "").strip():
+        raise MissingField("to", _label("to"), "say to whom the letter is sent on")
+    return {"to": str(to).strip()} if to is not None and str(to).strip() else {}
+
+
+def _answer_data(state: ItemState, process: Process, action: str, sub, at: datetime, reply_no: str | None, reply_date: date | None) -> dict:
+    """The answer's own number and date (:data:`ANSWER`): only as the sub-step that sends it out finishes."""
+    last = [s.code for s in process if getattr(s, ANSWER["at"])]
+    if action not in FINISHING or sub is None or not getattr(sub, ANSWER["at"]):
+        raise IllegalAction(
+            f"{_where(state, process)}: the answer's number and date are recorded when {', '.join(last)} "
+            f"(the answer sent out) is finished — leave them empty until then"
+        )
+    data: dict = {}
+    if reply_no is not None and str(reply_no).strip():
+        data["reply_no"] = str(reply_no).strip()
+    if reply_date is not None:
+        if reply_date > at.date():
+            raise IllegalAction(
+                f"{_where(state, process)}: the answer is dated {reply_date:%Y-%m-%d}, after it was sent ({at:%Y-%m-%d %H:%M}) — check its date"
+            )
+        data["reply_date"] = reply_date.isoformat()
+    return data
 
 
 def _where(state: ItemState, process: Process) -> str:
@@ -448,9 +618,16 @@ class Timing:
     late: float = 0.0  # working minutes past due (0 when not late)
 
 
+#: The due-soon warning never starts before this share of the standard has passed: a 5- or
+#: 15-minute sub-step is not "due soon" from its first minute.
+SOON_CAP = 0.5
+
+
 def soon_threshold(standard: float, minutes: float = 60, fraction: float = 0.25) -> float:
-    """The due-soon warning: the larger of ``minutes`` and ``fraction`` of the standard."""
-    return max(minutes, fraction * standard)
+    """The due-soon warning: the larger of ``minutes`` and ``fraction`` of the standard, but
+    at most :data:`SOON_CAP` (half) of the standard, so that it scales down with short ones
+    (60 → 30 minutes, 15 → 7.5, 5 → 2.5)."""
+    return min(max(minutes, fraction * standard), SOON_CAP * standard)
 
 
 def paused_minutes(seg: Segment, cal: WorkCalendar, until: datetime | None = None) -> float:

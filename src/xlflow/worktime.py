@@ -24,8 +24,11 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Iterable, Sequence
 from zoneinfo import ZoneInfo
+
+from .errors import DateError, OutsideCalendar
 
 BKK = ZoneInfo("Asia/Bangkok")
 
@@ -34,8 +37,36 @@ OFFICE_HOURS: tuple[tuple[time, time], ...] = ((time(8, 30), time(12, 0)), (time
 #: Monday to Friday (``date.weekday()`` numbers).
 WORKDAYS: frozenset[int] = frozenset(range(5))
 
-_ORIGIN = date(1990, 1, 1)
-_LAST = date(2100, 12, 31)
+#: The one range of years (CE) that xlflow works in. The calendar is built over it, and every
+#: reader (the register's cells, typed dates, ``--at``) refuses a date outside it, so that a
+#: typed year such as 2699 is named where it was typed instead of stopping a later step.
+FIRST_YEAR = 1990
+LAST_YEAR = 2100
+_ORIGIN = date(FIRST_YEAR, 1, 1)
+_LAST = date(LAST_YEAR, 12, 31)
+_BE = 543
+
+
+def range_text() -> str:
+    """The range in words: ``BE 2533–2643 / 1990–2100``."""
+    return f"BE {FIRST_YEAR + _BE}–{LAST_YEAR + _BE} / {FIRST_YEAR}–{LAST_YEAR}"
+
+
+def covers(d: date | datetime) -> bool:
+    """Whether ``d`` (a date, or a naive or aware time, taken in Bangkok) is inside the range."""
+    if isinstance(d, datetime) and d.tzinfo is not None:
+        d = local(d)
+    return FIRST_YEAR <= d.year <= LAST_YEAR
+
+
+def outside(d: date | datetime) -> OutsideCalendar:
+    """The error for a date outside the range (raise it)."""
+    day = d.date() if isinstance(d, datetime) else d
+    return OutsideCalendar(
+        f"{day.day}/{day.month}/{day.year + _BE} ({day.isoformat()}) is outside the calendar's range, "
+        f"{range_text()} — check the year",
+        day,
+    )
 
 
 def local(t: datetime) -> datetime:
@@ -76,12 +107,12 @@ class WorkCalendar:
         hours = tuple(sorted(hours))
         for (s, e) in hours:
             if not s < e:
-                raise ValueError(f"office hours {s:%H:%M}–{e:%H:%M}: the start must be before the end")
+                raise DateError(f"office hours {s:%H:%M}–{e:%H:%M}: the start must be before the end")
         for (_, e1), (s2, _) in zip(hours, hours[1:]):
             if s2 < e1:
-                raise ValueError(f"office hours overlap at {s2:%H:%M}")
+                raise DateError(f"office hours overlap at {s2:%H:%M}")
         if not hours:
-            raise ValueError("office hours are empty: at least one period such as 08:30–16:30 is needed")
+            raise DateError("office hours are empty: at least one period such as 08:30–16:30 is needed")
         self.hours = hours
         self.workdays = frozenset(workdays)
         days_off = set()
@@ -119,7 +150,7 @@ class WorkCalendar:
     def _index(self, d: date) -> int:
         i = (d - _ORIGIN).days
         if not 0 <= i < len(self._prefix) - 1:
-            raise ValueError(f"{d.isoformat()} is outside the calendar's range {_ORIGIN.year}–{_LAST.year}")
+            raise outside(d)
         return i
 
     # -- the one primitive -------------------------------------------------------------
@@ -151,7 +182,7 @@ class WorkCalendar:
         if j == 0:
             return aware(datetime.combine(_ORIGIN, self.hours[0][0]))
         if j >= len(prefix):
-            raise ValueError("the time is beyond the calendar's range")
+            raise OutsideCalendar(f"the time is beyond the calendar's range, {range_text()} — check the dates of the item")
         i = j - 1  # prefix[i] < total <= prefix[i+1]: the day that reaches it
         rest = total - prefix[i]
         d = _ORIGIN + timedelta(days=i)
@@ -174,7 +205,7 @@ class WorkCalendar:
         the office opens).
         """
         if minutes < 0:
-            raise ValueError("cannot add a negative number of working minutes")
+            raise DateError("cannot add a negative number of working minutes")
         if minutes == 0:
             return self.next_working(t)
         return self.moment(self.minutes(t) + minutes)
@@ -194,7 +225,7 @@ class WorkCalendar:
         while not self._is_workday(d):
             d += timedelta(days=1)
             if d > _LAST:
-                raise ValueError("no working day left in the calendar's range")
+                raise OutsideCalendar(f"no working day left in the calendar's range, {range_text()}")
         return aware(datetime.combine(d, self.hours[0][0]))
 
     def is_working(self, t: datetime) -> bool:
@@ -210,6 +241,8 @@ class WorkCalendar:
         d += timedelta(days=1)
         while not self._is_workday(d):
             d += timedelta(days=1)
+            if d > _LAST:
+                raise OutsideCalendar(f"no working day left in the calendar's range, {range_text()}")
         return d
 
     # -- columns -----------------------------------------------------------------------
@@ -258,4 +291,82 @@ def thai_holidays(years: Iterable[int], language: str = "th") -> list[Holiday]:
         name_en = en.get(d, "")
         labour = "Labor Day" in name_en or "Labour Day" in name_en
         out.append(Holiday(d, th[d] if language == "th" else name_en, off=not labour, source=f"holidays {hol.__version__}"))
+    return out
+
+
+# -- how far the Calendar sheet reaches ------------------------------------------------------------
+#: Days the ``holidays`` library tables only some years ahead; for a later year the office adds
+#: the day to the Calendar sheet once it is announced: (a part of its name, English and Thai,
+#: to find it by in the library and in the sheet; its Thai and English names; its month).
+#: วันพืชมงคล (พระราชพิธีพืชมงคลจรดพระนังคัลแรกนาขวัญ) is set each year by the Bureau of the
+#: Royal Household; holidays 0.x tables it only to 2026.
+ANNOUNCED_LATE: tuple[tuple[str, str, str, str, int], ...] = (
+    ("Ploughing", "พืชมงคล", "วันพืชมงคล", "Royal Ploughing Ceremony", 5),
+)
+#: A fiscal year counts as listed in the Calendar sheet when it holds at least this many days.
+LISTED_DAYS = 8
+#: Warn this many days before the Calendar sheet runs out.
+WARN_DAYS = 60
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Something the Calendar sheet lacks: it ``ends`` (on ``day``), is ``empty``, or a day
+    of ``ANNOUNCED_LATE`` is ``missing`` (in the month starting ``day``)."""
+
+    kind: str
+    day: date | None = None
+    name_th: str = ""
+    name_en: str = ""
+
+
+def _fy_end(d: date) -> date:
+    """The last day (30 September) of the fiscal year of ``d``."""
+    return date(d.year + 1 if d.month >= 10 else d.year, 9, 30)
+
+
+def listed_until(days: Iterable[Holiday | date]) -> date | None:
+    """The last day of the last fiscal year the Calendar sheet lists (with at least
+    :data:`LISTED_DAYS` days in it), or None when it lists no fiscal year."""
+    counts: dict[date, int] = {}
+    for h in days:
+        d = h.day if isinstance(h, Holiday) else h
+        counts[_fy_end(d)] = counts.get(_fy_end(d), 0) + 1
+    full = [end for end, n in counts.items() if n >= LISTED_DAYS]
+    return max(full) if full else None
+
+
+@lru_cache(maxsize=64)
+def library_tables(fragment: str, year: int) -> bool:
+    """Whether the ``holidays`` library lists a Thai holiday whose English name holds
+    ``fragment`` in ``year``."""
+    import holidays as hol
+
+    got = hol.country_holidays("TH", years=[year], categories=(hol.PUBLIC, hol.GOVERNMENT), language="en_US")
+    return any(fragment.casefold() in str(name).casefold() for name in got.values())
+
+
+def calendar_gaps(days: Sequence[Holiday], today: date, warn_days: int = WARN_DAYS) -> list[Gap]:
+    """What the office must add to the Calendar sheet, as of ``today``: its end within
+    ``warn_days`` (or passed: due times beyond it count no holidays), and each day of
+    :data:`ANNOUNCED_LATE` of this year that the library does not table and no row names
+    (from 1 January of its year to the end of its month)."""
+    end = listed_until(days)
+    if end is None:
+        return [Gap("empty")]
+    out = []
+    if (end - today).days <= warn_days:
+        out.append(Gap("ends", end))
+    for en_part, th_part, name_th, name_en, month in ANNOUNCED_LATE:
+        year = today.year
+        first = date(year, month, 1)
+        last = (date(year, month + 1, 1) if month < 12 else date(year + 1, 1, 1)) - timedelta(days=1)
+        if today > last or first > end or library_tables(en_part, year):
+            continue
+        named = any(
+            h.day.year == year and (th_part in f"{h.name} {h.source}" or en_part.casefold() in f"{h.name} {h.source}".casefold())
+            for h in days if isinstance(h, Holiday)
+        )
+        if not named:
+            out.append(Gap("missing", first, name_th, name_en))
     return out

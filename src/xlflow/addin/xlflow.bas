@@ -64,6 +64,22 @@ Sub XlflowFillForms(control As IRibbonControl)
     XlflowFillFormsRun
 End Sub
 
+Sub XlflowLinkScan(control As IRibbonControl)
+    XlflowLinkScanRun
+End Sub
+
+Sub XlflowClose(control As IRibbonControl)
+    XlflowCloseRun
+End Sub
+
+Sub XlflowForward(control As IRibbonControl)
+    XlflowForwardRun
+End Sub
+
+Sub XlflowCancel(control As IRibbonControl)
+    XlflowCancelRun
+End Sub
+
 ' ---- the macros (no arguments: Alt+F8, Customize Ribbon, Quick Access Toolbar) -
 
 Sub XlflowRegisterLetterRun()
@@ -108,4 +124,20 @@ End Sub
 
 Sub XlflowFillFormsRun()
     RunPython "import xlflow.macros; xlflow.macros.fill_forms()"
+End Sub
+
+Sub XlflowLinkScanRun()
+    RunPython "import xlflow.macros; xlflow.macros.link_scan()"
+End Sub
+
+Sub XlflowCloseRun()
+    RunPython "import xlflow.macros; xlflow.macros.close()"
+End Sub
+
+Sub XlflowForwardRun()
+    RunPython "import xlflow.macros; xlflow.macros.forward()"
+End Sub
+
+Sub XlflowCancelRun()
+    RunPython "import xlflow.macros; xlflow.macros.cancel()"
 End Sub
