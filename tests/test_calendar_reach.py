@@ -99,3 +99,15 @@ def test_a_holiday_row_without_a_date_is_still_a_problem_unless_it_waits_for_one
 
     with pytest.raises(CalendarError, match='has no date for the holiday "วันพืชมงคล 2571"'):
         schema.read_calendar([header, [None, "วันพืชมงคล 2571", "ใช่", "ครม."]])
+
+
+def test_refresh_says_when_the_calendar_runs_out(register_book, xlflow):
+    """An office refreshes after editing the Calendar: the refresh says what it still lacks."""
+    from xlflow import book as bk
+
+    last = max(h.day for h in bk.load(register_book).holidays)
+    near = last.replace(day=1).isoformat() + "T10:00"  # within 60 days of the Calendar's end
+    r = xlflow("refresh", register_book, "--now", near)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.startswith("refreshed 0 item(s)")
+    assert "Warning: the Calendar sheet" in r.stderr

@@ -502,7 +502,10 @@ def refresh(book, now):
     """Re-time every item from the Log and the Calendar (after holidays were edited)."""
     from .service import refresh as do_refresh
 
-    click.echo(f"refreshed {do_refresh(book, parse_when(now, '--now') if now else None, progress=progress_for(book))} item(s)")
+    count, warnings = do_refresh(book, parse_when(now, '--now') if now else None, progress=progress_for(book))
+    click.echo(f"refreshed {count} item(s)")
+    for _th, en in warnings:
+        click.echo(f"Warning: {en}", err=True)
 
 
 @main.group()

@@ -173,6 +173,7 @@ def refresh(at: datetime | None = None) -> None:
     def run(s: Session) -> None:
         change = service.Change()
         service.plan_refresh(s.book, change, s.at)
+        s.refused.extend(f"{th} / {en}" for th, en in change.warnings)  # the Calendar runs out: said in the same box
         _write(s, change)
         s.refused.extend(str(p) for p in s.book.problems)
 

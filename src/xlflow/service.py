@@ -32,6 +32,7 @@ class Change:
     messages: list[str] = field(default_factory=list)
     new_rows: dict[str, int] = field(default_factory=dict)  # items registered in this change → their row
     views: dict[str, dict] = field(default_factory=dict)  # item → its view after the change (what show prints)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (Thai, English): not refusals, things to see to
 
 
 LETTER_FIELDS = ("letter_no", "letter_date", "sender", "addressee", "subject", "urgency", "secrecy", "reply_by", "action", "remarks", "scan")
@@ -158,6 +159,9 @@ def plan_refresh(b: bk.Book, change: Change, now: datetime) -> None:
             row.update(derived_values(state, t, b.process))
             row["log_rows"] = schema.log_rows_text(positions.get(item, [])) or None
     change.messages.append(f"refreshed {len(change.rows)} item(s)")
+    from .checks import calendar_notices
+
+    change.warnings += calendar_notices(b.holidays, local(now).date())
 
 
 # -- the file door -------------------------------------------------------------------------
@@ -285,9 +289,12 @@ def perform(path: Path, item: str, action: str, *, at: datetime | None = None, b
     return change.views[change.items[-1]]  # as planned and written: no second reading of the register
 
 
-def refresh(path: Path, now: datetime | None = None, progress=None) -> int:
-    """``xlflow refresh``: rewrite every item's derived columns; returns how many."""
-    return len(commit(path, lambda b, c: plan_refresh(b, c, now or _now()), items=ALL, progress=progress).rows)
+def refresh(path: Path, now: datetime | None = None, progress=None) -> tuple[int, list[tuple[str, str]]]:
+    """``xlflow refresh``: rewrite every item's derived columns. Returns how many, and what the
+    Calendar sheet lacks as of now ((Thai, English) warnings: its end near, a day to add), since
+    a refresh is what an office runs after editing it."""
+    change = commit(path, lambda b, c: plan_refresh(b, c, now or _now()), items=ALL, progress=progress)
+    return len(change.rows), change.warnings
 
 
 # -- reading doors -------------------------------------------------------------------------
