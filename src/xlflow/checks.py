@@ -61,10 +61,10 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from .errors import CellError, LogRowError, XlflowError
-from .model import SECRECIES, STATUS_TH, ItemState, LogEntry, Person
+from .model import SECRECIES, STATUS_TH, ItemState, LogEntry, Person, scan_url
 from .process import Process, SubStep
 from .thaidate import fiscal_year, format_date, format_datetime, round_range
-from .workflow import replay, segment_minutes, timing
+from .workflow import ENDINGS, replay, segment_minutes, timing
 from .worktime import WorkCalendar, calendar_gaps, local
 
 KINDS = ("overdue", "due_soon", "reply_overdue", "reply_soon")
@@ -119,6 +119,7 @@ class Breach:
     paused: bool = False  # the item waits on an outside agency (its reply-by date is still watched)
     worked_minutes: float = 0.0  # working minutes spent on the sub-step (overdue, due soon)
     standard: int = 0  # the sub-step's standard in working minutes
+    scan: str = ""  # the scanned letter (ไฟล์หนังสือที่สแกน): empty for a secret letter, as its subject
 
 
 @dataclass(frozen=True)
@@ -443,6 +444,7 @@ def _breaches(item: str, state: ItemState, t, letter, process: Process, cal: Wor
         substep=state.substep,
         substep_name=sub.name_th if sub else "",
         subject="" if secrecy or letter is None else letter.subject,
+        scan="" if secrecy or letter is None else letter.scan,
         secrecy=secrecy,
         officer=state.officer,
         due_at=t.due_at,
@@ -688,6 +690,8 @@ def _section_text(title: str, entries: Sequence[tuple[Breach, str]], with_office
                 lines.insert(0, mark)
             if with_officer:
                 lines.append(f"เจ้าหน้าที่ / officer: {one_line(b.officer) or '-'}")
+            if b.scan:
+                lines.append(f"หนังสือที่สแกน / scanned letter: {scan_url(b.scan) or one_line(b.scan)}")
             out += [f"    {ln}" for ln in lines]
         out.append("")
     return out
@@ -711,7 +715,12 @@ def _section_html(title: str, entries: Sequence[tuple[Breach, str]], with_office
             if mark and mark != NEW:
                 lines.insert(0, mark)
             item = esc(b.item) + (f" <b>[{esc(NEW)}]</b>" if mark == NEW else "")
-            cells = [item, esc(shown_subject(b)), f"{esc(b.substep)} {esc(b.substep_name)}", "<br>".join(esc(x) for x in lines)]
+            subject = esc(shown_subject(b))
+            if b.scan:
+                url = scan_url(b.scan)
+                subject += ("<br>" + (f'<a href="{esc(url)}">หนังสือที่สแกน / scanned letter</a>' if url
+                                      else f"หนังสือที่สแกน / scanned letter: {esc(b.scan)}"))
+            cells = [item, subject, f"{esc(b.substep)} {esc(b.substep_name)}", "<br>".join(esc(x) for x in lines)]
             if with_officer:
                 cells.append(esc(b.officer) or "-")
             rows.append("<tr>" + "".join(f'<td style="border:1px solid #999;padding:4px;vertical-align:top">{c}</td>' for c in cells) + "</tr>")
@@ -823,13 +832,15 @@ def round_stats(book, fy: int, months: int) -> RoundStats:
     states, _ = states_of(book.log, book.process, history=True)
     received = completed = steps = within = 0
     for s in states.values():
+        if s.ended == "cancelled":
+            continue  # a registration made by mistake: in no figure (as evaluation.summarize)
         first = s.segments[0] if s.segments else None
         if first is not None and inside(first.started):
             received += 1
-        if inside(s.completed_at):
+        if inside(s.completed_at) and not s.ended:  # closed or sent on early: not completed
             completed += 1
         for seg in s.segments:
-            if seg.finished is None or not inside(seg.finished) or seg.substep not in book.process:
+            if seg.finished is None or seg.outcome in ENDINGS or not inside(seg.finished) or seg.substep not in book.process:
                 continue
             steps += 1
             if (segment_minutes(seg, book.calendar) or 0.0) <= book.process[seg.substep].standard + 1e-9:
