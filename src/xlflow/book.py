@@ -726,9 +726,11 @@ def status_formula(r: int, hm: dict[str, int]) -> str:
 
 
 def derived_values(state: ItemState, t: Timing, process: Process) -> dict[str, object]:
-    """The Register's derived columns for one item, from its state and timing."""
+    """The Register's derived columns for one item, from its state and timing: where it is and
+    when it is due, and — for a letter that ended early — how and why (its status and sub-step
+    then say ยกเลิก, ปิดเรื่อง or ส่งต่อ), and the answer's own number and date."""
     sub = process[state.substep] if state.substep in process else None
-    return {
+    out = {
         "unit": state.unit or None,
         "officer": state.officer or None,
         "substep": state.substep if sub else "เสร็จสิ้น",
@@ -742,7 +744,15 @@ def derived_values(state: ItemState, t: Timing, process: Process) -> dict[str, o
         "last_by": state.last_by,
         "status": (STATUS_TH["done"] if state.completed_at else STATUS_TH["paused"] if state.paused_since
                    else STATUS_TH.get(t.status, "") if t.due_at else ""),
+        "ended": STATUS_TH[state.ended] if state.ended else None,
+        "end_reason": state.end_note or None,
+        "forwarded_to": state.forwarded_to or None,
+        "reply_no": state.reply_no or None,
+        "reply_date": state.reply_date,
     }
+    if state.ended:
+        out["status"] = out["substep"] = STATUS_TH[state.ended]
+    return out
 
 
 def neutralise(text: str) -> str:

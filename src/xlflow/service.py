@@ -16,7 +16,7 @@ from pathlib import Path
 from . import book as bk
 from . import schema
 from .errors import IllegalAction, MissingField, UnknownItem, WorkbookError
-from .model import STATUS_TH, Letter, LogEntry
+from .model import Letter, LogEntry
 from .workflow import act, next_number, parse_item, register, replay, timing
 from .workflow import status as status_of
 from .worktime import aware, local
@@ -38,21 +38,7 @@ class Change:
 LETTER_FIELDS = ("letter_no", "letter_date", "sender", "addressee", "subject", "urgency", "secrecy", "reply_by", "action", "remarks", "scan")
 
 
-def derived_values(state, t, process) -> dict[str, object]:
-    """The Register's derived columns of one item: :func:`xlflow.book.derived_values`, and how
-    it ended early (its status, sub-step, reason, recipient) and its answer's own number and
-    date (issue 18) — every door writes these, a refresh too."""
-    out = bk.derived_values(state, t, process)
-    if state.ended:
-        out["status"] = out["substep"] = STATUS_TH[state.ended]
-    out.update({
-        "ended": STATUS_TH[state.ended] if state.ended else None,
-        "end_reason": state.end_note or None,
-        "forwarded_to": state.forwarded_to or None,
-        "reply_no": state.reply_no or None,
-        "reply_date": state.reply_date,
-    })
-    return out
+derived_values = bk.derived_values  # one home: book.derived_values (the Register's derived columns)
 
 
 def _next_seq(b: bk.Book, change: Change) -> int:
