@@ -153,3 +153,56 @@ def test_demo_command_prints_where_everything_is(tmp_path):
     assert reg.exists()
     r = CliRunner().invoke(main, ["demo", str(folder), "--items", "0"])
     assert r.exit_code == 2 and "0 is not in the range x>=1" in r.output
+
+
+def _mails(outbox):
+    import email
+    from email import policy
+
+    out = []
+    for f in sorted(outbox.glob("*.eml")):
+        m = email.message_from_binary_file(f.open("rb"), policy=policy.default)
+        out.append((m["Subject"], m["To"], [a.get_filename() for a in m.iter_attachments()], m["Date"]))
+    return out
+
+
+def test_the_demo_shows_a_correction_a_cancelled_and_a_closed_letter(demo):
+    paths, _ = demo
+    b = bk.load(paths["register"])
+    actions = Counter(e.action for e in b.log)
+    assert actions["correct"] >= 1 and actions["cancel"] >= 1 and actions["close"] >= 1
+    ended = Counter(s.ended for s in b.states().values() if s.ended)
+    assert ended["cancelled"] >= 1 and ended["closed"] >= 1
+    undone = next(e for e in b.log if e.action == "correct")
+    assert undone.note and undone.data["undoes"] == max(e.seq for e in b.log if e.item == undone.item and e.seq < undone.seq)
+
+
+def test_the_checker_delivered_rounds_9_and_12_to_the_pmqa_team_and_sent_due_soon_reply_by_and_reminders(demo):
+    paths, _ = demo
+    mails = _mails(paths["outbox"])
+    pmqa = {p.email for p in bk.load(paths["register"]).people if p.role == "ทีม PMQA"}
+    rounds = [m for m in mails if "ผลการประเมินรอบ" in m[0]]
+    assert [("รอบ 9 เดือน" in m[0], "รอบ 12 เดือน" in m[0]) for m in rounds] == [(True, False), (False, True)]
+    assert all(m[1] in pmqa and m[2] for m in rounds)  # the round's workbook attached
+    assert sorted(p.name for p in (paths["folder"] / "evaluations").glob("*.xlsx")) == ["FY2569-R12.xlsx", "FY2569-R9.xlsx"]
+    subjects = [m[0] for m in mails if "ผลการประเมินรอบ" not in m[0]]
+    assert any("due soon" in s for s in subjects)
+    assert any("reply-by" in s for s in subjects)
+    assert any("reminder" in s for s in subjects)
+
+
+def test_the_demo_is_the_same_with_its_mails_and_rounds_on_every_run(tmp_path):
+    a = make_demo(tmp_path / "a", now=NOW, items=24, progress=False)
+    b = make_demo(tmp_path / "b", now=NOW, items=24, progress=False)
+    assert [m[:3] for m in _mails(a["outbox"])] == [m[:3] for m in _mails(b["outbox"])]
+    assert [k for k in a if k.startswith("round")] == [k for k in b if k.startswith("round")]
+
+
+def test_the_demo_pdf_carries_the_drawn_flow_chart(tmp_path):
+    import subprocess
+
+    paths = make_demo(tmp_path / "d", now=NOW, items=8, progress=False, pdf=True)
+    design = paths[f"pdf:{SHEETS['form_design']}"]
+    text = subprocess.run(["pdftotext", "-raw", str(design), "-"], capture_output=True, text=True, check=True).stdout
+    assert all(f"\n{s.code}\n" in text for s in bk.load(paths["register"]).process)  # a drawn box per sub-step
+    assert "รหัสเอกสาร WI-วท.-01" in text  # the document control of the info sheet

@@ -595,7 +595,7 @@ def test_the_evaluation_counts_each_ending_under_its_heading_and_leaves_cancelle
     # reply-by compliance: D answered by its own date (6 Oct, on time); E on the day 5.2 finished (after 6 Oct)
     replies = {x["item"]: (x["answered"], x["own_date"], x["on_time"]) for x in s["replies"]}
     assert replies == {"4/2570": (date(2026, 10, 5), True, True), "5/2570": (date(2026, 10, 5), False, False)}
-    assert (t["reply_letters"], t["reply_on_time"], t["reply_pct"], t["reply_own_date"]) == (2, 1, 50.0, 1)
+    assert (t["reply_by_total"], t["reply_by_met"], t["reply_by_met_pct"], t["reply_own_date"]) == (2, 1, 50.0, 1)
 
 
 def test_the_evaluation_workbook_has_the_headings_and_the_cover_counts(tmp_path):

@@ -377,7 +377,7 @@ def test_evaluate_writes_cover_tables_charts_and_forms(evaluated):
     reg, out = evaluated
     wb = load_workbook(out)
     assert wb.sheetnames == ["ปก", "รายขั้นตอนย่อย", "รายขั้นตอนหลัก", "รายเจ้าหน้าที่", "การส่งกลับ", "ยุติก่อนครบขั้นตอน", "ตอบตามกำหนด",
-                             "ค้างดำเนินการ", "รายเดือน",
+                             "ค้างดำเนินการ", "รายเดือน", "เทียบรอบก่อน", "สาเหตุ",
                              "แบบฟอร์มการออกแบบกระบวนการ", "แบบฟอร์มขั้นตอนการปฏิบัติงาน"]
     cover = {r[0]: r[1] for r in wb["ปก"].iter_rows(min_row=4, max_col=2, values_only=True) if r[0]}
     assert cover["ทะเบียนที่ใช้คำนวณ (Register file)"] == "ทะเบียน.xlsx"
@@ -396,6 +396,13 @@ def test_evaluate_writes_cover_tables_charts_and_forms(evaluated):
     assert ws.print_title_rows == "$3:$3" and ws.page_setup.paperSize == 9  # A4
     opened = [r[0] for r in wb["ค้างดำเนินการ"].iter_rows(min_row=4, values_only=True) if r[0]]
     assert set(opened) == {o["item"] for o in s["open"]}
+    # issue 17: a target per sub-step against the result; the previous round; the causes and a blank plan
+    for x in s["substeps"]:
+        assert rows[x["code"]][11] == x["target"] == 80
+        assert rows[x["code"]][12] == {True: "บรรลุ (met)", False: "ไม่บรรลุ (not met)", None: "- (no cases)"}[x["target_met"]]
+    causes = [r[0] for r in wb["สาเหตุ"].iter_rows(values_only=True) if r[0]]
+    assert "แนวทางการปรับปรุง (improvement plan)" in causes
+    assert [x["code"] for x in s["causes"]["substeps_past_standard"]][0] in causes
 
 
 def test_evaluate_never_writes_the_register_and_refuses_to_overwrite_it(evaluated, tmp_path):

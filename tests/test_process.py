@@ -135,6 +135,31 @@ def test_rows_without_the_follow_up_column_read_with_the_manuals_follow_up():
     assert p.inconsistencies()[-1] == FOLLOW_UP
 
 
+def test_every_substep_has_a_target_of_80_percent_and_an_edited_one_reads_back():
+    assert {s.target for s in MANUAL.substeps} == {80}
+    rows = rows_of(MANUAL)
+    rows[ROW["2.1"] - 2]["target"] = "90%"
+    rows[ROW["3.2"] - 2]["target"] = 75
+    p = Process.from_rows(rows, sheet=PROC)
+    assert (p["2.1"].target, p["3.2"].target, p["1.1"].target) == (90, 75, 80)
+
+
+def test_rows_without_the_target_column_read_with_the_default_target():
+    rows = [{f: v for f, v in row.items() if f != "target"} for row in rows_of(MANUAL)]
+    assert Process.from_rows(rows, sheet=PROC).substeps == MANUAL.substeps
+
+
+@pytest.mark.parametrize("typed", ["มาก", "120", "-5"])
+def test_target_that_is_not_a_percentage_is_a_problem_at_its_cell(typed):
+    rows = rows_of(MANUAL)
+    rows[ROW["2.3"] - 2]["target"] = typed
+    with pytest.raises(ProcessError) as exc:
+        Process.from_rows(rows, sheet=PROC)
+    assert exc.value.problems == [
+        f'{PROC}!{COL["target"]}10: "{typed}" is not a percentage from 0 to 100 — type the target, e.g. 80, or leave it empty for 80'
+    ]
+
+
 def test_follow_up_that_names_no_round_is_a_problem_at_its_cell():
     rows = rows_of(MANUAL)
     rows[ROW["2.3"] - 2]["follow_up"] = "๙ เดือน: กลุ่มวิเทศสัมพันธ์\nทุกไตรมาส: สปร."

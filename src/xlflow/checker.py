@@ -553,8 +553,6 @@ class _Run:
         return out
 
     def deliver_round(self, t, store, b, f, fy: int, m: int, forced: bool) -> None:
-        from . import book as bk
-
         key = checks.round_key(fy, m)
         sent_key = f"{key}|evaluation|{m}|round"
         to = [f.people[e].email for e in f.pmqa]
@@ -574,22 +572,17 @@ class _Run:
                 return
         out = self.s.rounds.path(fy, m)
         try:
-            from .evaluation import evaluate
+            from .evaluation import evaluate_round
 
             out.parent.mkdir(parents=True, exist_ok=True)
-            evaluate(self.path, fy, m, out, now=self.now)
+            _, summary = evaluate_round(self.path, fy, m, out, now=self.now)
             data = out.read_bytes()
         except (XlflowError, OSError) as e:
             self.report.failed.append((key, str(e)))
             self.log(f"{key}: the evaluation workbook could not be made ({e}) — the next run tries again")
             return
         self.log(f"{key}: compiled {out}")
-        try:
-            stats = checks.round_stats(bk.load(self.path), fy, m)  # the round's figures need every item's history
-        except XlflowError as e:
-            self.report.failed.append((key, str(e)))
-            self.log(f"{key}: the register could not be read for the round's figures ({e}) — the next run tries again")
-            return
+        stats = checks.RoundStats.of(summary)  # the figures the workbook was written from: the mail cannot disagree
         subject, text, page = checks.render_round(stats, out, b.path.name if b.path else "", self.now)
         accepted = self.send(t, store, to or cc, cc if to else [], subject, text, page, [(out.name, data, XLSX_MIME)], [sent_key], key)
         if accepted is None:

@@ -64,7 +64,7 @@ from .errors import CellError, LogRowError, XlflowError
 from .model import SECRECIES, STATUS_TH, ItemState, LogEntry, Person, scan_url
 from .process import Process, SubStep
 from .thaidate import fiscal_year, format_date, format_datetime, round_range
-from .workflow import ENDINGS, replay, segment_minutes, timing
+from .workflow import replay, timing
 from .worktime import WorkCalendar, calendar_gaps, local
 
 KINDS = ("overdue", "due_soon", "reply_overdue", "reply_soon")
@@ -809,7 +809,9 @@ def rounds_due(
 
 @dataclass(frozen=True)
 class RoundStats:
-    """The figures of a round's covering message (the workbook holds the detail)."""
+    """The figures of a round's covering message (the workbook holds the detail), taken from
+    :func:`xlflow.evaluation.summarize` — the one computation of a round — so the message and
+    the attached workbook say the same."""
 
     fy: int
     months: int
@@ -819,33 +821,29 @@ class RoundStats:
     completed: int = 0  # items completed in the period
     steps: int = 0  # sub-steps finished in the period
     within: int = 0  # of them, within their standard
+    reply_by_total: int = 0  # completed letters whose sender asked for an answer by a date
+    reply_by_met: int = 0  # of them, answered by then
+    lead_time_median_minutes: float | None = None  # receipt to the answer sent, working minutes
 
     @property
     def percent(self) -> float | None:
         return 100.0 * self.within / self.steps if self.steps else None
 
+    @classmethod
+    def of(cls, summary: dict) -> "RoundStats":
+        """The covering message's figures from an evaluation summary."""
+        t = summary["totals"]
+        return cls(summary["fiscal_year"], summary["round"], summary["start"], summary["end"], t["received"], t["completed"],
+                   t["cases"], t["within"], t["reply_by_total"], t["reply_by_met"], t["lead_time_median_minutes"])
 
-def round_stats(book, fy: int, months: int) -> RoundStats:
-    """Counts of the round: letters received, items completed, sub-steps within standard."""
-    start, end = round_range(fy, months)
-    inside = lambda t: t is not None and start <= local(t).date() <= end  # noqa: E731
-    states, _ = states_of(book.log, book.process, history=True)
-    received = completed = steps = within = 0
-    for s in states.values():
-        if s.ended == "cancelled":
-            continue  # a registration made by mistake: in no figure (as evaluation.summarize)
-        first = s.segments[0] if s.segments else None
-        if first is not None and inside(first.started):
-            received += 1
-        if inside(s.completed_at) and not s.ended:  # closed or sent on early: not completed
-            completed += 1
-        for seg in s.segments:
-            if seg.finished is None or seg.outcome in ENDINGS or not inside(seg.finished) or seg.substep not in book.process:
-                continue
-            steps += 1
-            if (segment_minutes(seg, book.calendar) or 0.0) <= book.process[seg.substep].standard + 1e-9:
-                within += 1
-    return RoundStats(fy, months, start, end, received, completed, steps, within)
+
+def round_stats(book, fy: int, months: int, now: datetime | None = None) -> RoundStats:
+    """The round's figures as :func:`xlflow.evaluation.summarize` computes them, as of the
+    round's end (or ``now`` if earlier)."""
+    from .evaluation import period, summarize
+
+    end = period(fy, months)[1]
+    return RoundStats.of(summarize(book, fy, months, min(end, now) if now is not None else end, compare=False))
 
 
 def render_round(stats: RoundStats, file_path: Path, register: str, now: datetime) -> tuple[str, str, str]:
@@ -860,6 +858,10 @@ def render_round(stats: RoundStats, file_path: Path, register: str, now: datetim
         ("ดำเนินการเสร็จสิ้น / items completed", f"{stats.completed} เรื่อง / {stats.completed}"),
         ("ขั้นตอนย่อยที่ดำเนินการ / sub-steps finished", f"{stats.steps}"),
         ("ภายในมาตรฐานเวลา / within the time standard", f"{stats.within} ({pct})"),
+        ("ตอบภายในวันที่ผู้ส่งกำหนด / answered by the sender's reply-by date",
+         f"{stats.reply_by_met} / {stats.reply_by_total}" if stats.reply_by_total else "-"),
+        ("ระยะเวลารับถึงตอบ (มัธยฐาน) / lead time, receipt to answer (median)",
+         "-" if stats.lead_time_median_minutes is None else f"{hours(stats.lead_time_median_minutes)} ชั่วโมงทำการ / working hours"),
         ("ไฟล์เก็บไว้ที่ / the file is kept at", str(file_path)),
         ("จากทะเบียน / from the register", register),
     ]

@@ -596,19 +596,27 @@ def forms(book, pdf_dir):
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The workbook to write (default: Evaluation_FY<year>_round<n>.xlsx beside BOOK).")
 @click.option("--now", default=None, help="When the workbook is made; figures stop there if the round is not over (default: now).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Also print every figure of the workbook as one JSON object on stdout (keys: README, Evaluation and forms).")
 @errors_as_messages
-def evaluate(book, fiscal_year, round_months, output, now):
+def evaluate(book, fiscal_year, round_months, output, now, as_json):
     """Write the evaluation workbook of a round: per sub-step, step and officer, send-backs,
     open and overdue items, charts and the two forms, all in working time from the Log."""
-    from .evaluation import evaluate as run
+    from .evaluation import evaluate_round as run
 
     out = output or Path(book).with_name(f"Evaluation_FY{fiscal_year}_round{round_months}.xlsx")
     try:
-        written = run(book, fiscal_year, int(round_months), out, now=parse_when(now, '--now'))
+        written, figures = run(book, fiscal_year, int(round_months), out, now=parse_when(now, '--now'), as_json=as_json)
     except OSError as e:  # one the library did not word (it words the ones it expects)
         raise click.ClickException(f"{e.filename or out}: {e.strerror or e} — the evaluation was not written; "
                                    "check the -o folder and the disk, then run the command again") from None
-    click.echo(f"wrote {written}")
+    if as_json:  # stdout carries the JSON alone
+        import json
+
+        click.echo(f"wrote {written}", err=True)
+        click.echo(json.dumps(figures, ensure_ascii=False, indent=1))
+    else:
+        click.echo(f"wrote {written}")
 
 
 @main.command()

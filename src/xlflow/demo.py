@@ -12,7 +12,15 @@ addresses, someone for every role), and each letter's way through the 15 sub-ste
 the time each took — mostly within the standard, some late, some waiting paused on an
 outside agency, some sent back by the executives at 5.1. Every stamp is a working moment
 of the register's own calendar (office hours, no weekends or holidays). The letters of the
-last days are still open at ``now``; some of them are overdue, some paused.
+last days are still open at ``now``; some of them are overdue, some paused. A few letters
+are always there (:data:`SHOWCASE`): one due soon at ``now``, one whose sender wants the
+answer by the next working day, a mistaken click and its correction, a registration
+cancelled, a letter closed early by the director, one overdue for days.
+
+The year is written as it happened, and the scheduled checker runs at its moments with one
+memory: on the first working day after the 9- and 12-month rounds (the round's evaluation
+workbook mailed to the PMQA team), a working day before ``now`` and at ``now`` (digests,
+then the reminders of what is still late). Its mails are ``.eml`` files in ``outbox/``.
 
 All actions go through the service layer's planners and are written in one save, as the
 Log's hash chain requires.
@@ -199,8 +207,9 @@ class _Simulator:
             f = self.rng.uniform(6, 40)
         return max(1, round(standard * f))
 
-    def letter(self, idx: int, received: datetime) -> tuple[dict, list[_Event]]:
-        rng, p = self.rng, self.p
+    def fields(self, received: datetime) -> dict:
+        """What the clerk types about a letter received at ``received``: sender, subject, ..."""
+        rng = self.rng
         name, kind, prefix, _ = rng.choices(SENDERS, weights=[s[3] for s in SENDERS])[0]
         subject = rng.choice(SUBJECTS[kind]).format(
             c=rng.choice(CONVENTIONS), n=rng.randint(110, 116), m=rng.choice(MEETINGS), t=rng.choice(TOPICS),
@@ -219,6 +228,11 @@ class _Simulator:
             "secrecy": "ลับ" if rng.random() < 0.03 else None,
             "reply_by": (received.date() + timedelta(days=rng.randint(10, 35))) if rng.random() < 0.5 else None,
         }
+        return letter
+
+    def letter(self, idx: int, received: datetime) -> tuple[dict, list[_Event]]:
+        rng, p = self.rng, self.p
+        letter = self.fields(received)
         events: list[_Event] = []
         order = 0
 
@@ -266,6 +280,80 @@ class _Simulator:
         return letter, events
 
 
+    def showcase(self, idx: int, case: "_Case") -> list[_Event]:
+        """One letter of :data:`SHOWCASE`: moved briskly (half of each standard) through the
+        sub-steps up to ``case.at``, where it arrives ``case.before`` working minutes before
+        ``now``; then ``case.then`` (a mistaken click and its correction, a cancellation, an
+        early close)."""
+        p, cal = self.p, self.cal
+        arrive = self.at(cal.moment(cal.minutes(self.now) - case.before), 0)
+        walk, code = 0, p.first.code
+        while code != case.at and code != END:
+            walk += max(2, p[code].standard // 2) + 2
+            code = p[code].next
+        received = self.at(cal.moment(cal.minutes(arrive) - walk - 30), 0)
+        letter = self.fields(received)
+        if case.reply_by is not None:
+            letter["reply_by"] = cal.next_working_day(self.now.date()) if case.reply_by > 0 else \
+                self.now.date() + timedelta(days=case.reply_by)
+        officer = self.officers[idx % len(self.officers)] if self.officers else ""
+        events: list[_Event] = []
+
+        def add(t: datetime, action: str, **kw) -> None:
+            events.append(_Event(t, idx, len(events), action, kw))
+
+        first = p.first
+        t = self.at(received, max(2, first.standard // 2))
+        if first.next == case.at:
+            t = max(t, arrive)
+        add(t, "register", received_at=received, by=self.who(first.code, ""), **letter)
+        code = first.next
+        while code != case.at and code != END:
+            sub = p[code]
+            if sub.requires:
+                add(self.at(t, 1), "assign", by=self.who(code, ""), **({"unit": UNIT} if sub.requires == "unit" else {"officer": officer}))
+            t = self.at(t, max(2, sub.standard // 2))
+            nxt = sub.next
+            last = nxt == case.at
+            add(max(t, arrive) if last else t, "approve" if sub.is_decision else "advance", by=self.who(code, officer))
+            code = nxt
+        t = max(t, arrive)
+        director = next((n for r in p.roles if r.director for n in self.by_role.get(r.name_th, [])), None)
+        if case.then == "correct":  # a click on the wrong row, undone by the same person minutes later
+            by = self.who(code, officer)
+            add(self.at(t, 10), "advance", by=by)
+            add(self.at(t, 14), "correct", by=by, note=case.note)
+        elif case.then == "cancel":
+            add(self.at(t, 10), "cancel", by=self.who(code, officer), note=case.note)
+        elif case.then == "close" and director:
+            add(self.at(t, 10), "close", by=director, note=case.note)
+        return [e for e in events if e.at <= self.now]
+
+
+@dataclass(frozen=True)
+class _Case:
+    """A letter the demo always shows (:data:`SHOWCASE`)."""
+
+    what: str
+    at: str  # the sub-step it waits at (or ends at, with ``then``)
+    before: int  # working minutes before ``now`` at which it arrived there
+    then: str = ""  # "correct", "cancel" or "close"
+    note: str = ""
+    reply_by: int | None = None  # > 0: due the next working day; <= 0: that many days ago (passed)
+
+
+#: The letters every demo holds, so that each kind of mail and each way an item ends is
+#: shown (issue 17.6): a ``--items`` of at least four times their number holds them all.
+SHOWCASE: tuple[_Case, ...] = (
+    _Case("due soon: 40 of the 120 minutes of 3.2 are left at now", "3.2", 80),
+    _Case("reply-by near: the sender wants the answer by the next working day", "3.1", 20, reply_by=1),
+    _Case("a correction: a mistaken advance at 4.1 undone", "4.1", 180, "correct", "กดผิดรายการ: ยังไม่ได้จัดทำหนังสือสรุป"),
+    _Case("cancelled: registered twice", "1.2", 900, "cancel", "ลงทะเบียนซ้ำกับหนังสือฉบับเดียวกันที่รับไว้แล้ว"),
+    _Case("closed early by the director: for information only", "1.5", 1400, "close", "หนังสือแจ้งเพื่อทราบ ไม่ต้องดำเนินการ"),
+    _Case("overdue for days, reminded; its reply-by date passed", "2.3", 1500, reply_by=-2),
+)
+
+
 #: The demo's xlflow.toml: no [smtp] host, so the checker writes e-mails to the outbox folder.
 SETTINGS_TOML = """\
 # xlflow demo settings. There is no [smtp] section, so e-mail is written as .eml files
@@ -276,23 +364,50 @@ outbox = "outbox"
 """
 
 
-def _run_checker(folder: Path, register: Path, now: datetime) -> Path:
-    """One run of the scheduled checker at ``now`` with a fresh memory: the digests of the
-    overdue and due-soon items go to ``folder/outbox`` as .eml files."""
+def _fresh_outbox(folder: Path) -> Path:
+    """The checker's settings, an empty outbox and a fresh memory (a demo run before this
+    one must not have told anyone yet, nor delivered a round)."""
     import shutil
 
-    from .checker import run_check
-
     for old in (*folder.glob(".xlflow-state.sqlite*"), folder / "xlflow-check.log"):
-        old.unlink(missing_ok=True)  # a demo run before this one must not have told anyone yet
+        old.unlink(missing_ok=True)
+    shutil.rmtree(folder / "evaluations", ignore_errors=True)
     outbox = folder / "outbox"
     shutil.rmtree(outbox, ignore_errors=True)
+    outbox.mkdir()
     (folder / "xlflow.toml").write_text(SETTINGS_TOML, "utf-8")
-    report = run_check(register, now, outbox=outbox)
-    if report.error:
-        raise XlflowError(f"the demo's checker run failed: {report.error}")
-    outbox.mkdir(exist_ok=True)
     return outbox
+
+
+def _run_checker(register: Path, at: datetime, outbox: Path) -> None:
+    """One run of the scheduled checker at ``at``, remembering the runs before it: digests,
+    reminders and the round's delivery go to ``outbox`` as .eml files."""
+    from .checker import run_check
+
+    report = run_check(register, at, outbox=outbox)
+    if report.error:
+        raise XlflowError(f"the demo's checker run at {at:%Y-%m-%d %H:%M} failed: {report.error}")
+
+
+def _round_runs(cal: WorkCalendar, now: datetime, first: datetime) -> list[datetime]:
+    """10:00 on the first working day after each of the last two rounds of 9 and 12 months
+    that had closed by ``now`` since the year of letters began (the checker delivers them)."""
+    from .thaidate import fiscal_year, round_range
+
+    days = []
+    for fy in (fiscal_year(now.date()) - 1, fiscal_year(now.date())):
+        for months in (9, 12):
+            day = cal.next_working_day(round_range(fy, months)[1])
+            at = datetime.combine(day, datetime.min.time()).replace(hour=10)
+            if first.replace(tzinfo=None) < at < now.replace(tzinfo=None):
+                days.append(at)
+    return [local(d) for d in sorted(days)[-2:]]
+
+
+def _day_before(cal: WorkCalendar, now: datetime) -> datetime:
+    """The same working moment a working day before ``now``: the run whose breaches ``now``'s
+    run reminds of."""
+    return local(cal.moment(cal.minutes(now) - cal.day_minutes))
 
 
 def _check_folder(folder: Path) -> None:
@@ -357,21 +472,24 @@ def make_demo(folder: Path, now: datetime | None = None, items: int = 120, progr
     start_m = cal.minutes(period(fy, rm)[0])
     end_m = cal.minutes(now) - 90
     events: list[_Event] = []
-    for idx in range(items):
+    showcase = SHOWCASE[: min(len(SHOWCASE), items // 4)]
+    for idx in range(items - len(showcase)):
         received = sim.at(cal.moment(rng.uniform(start_m, end_m)), 0)
         _, evs = sim.letter(idx, received)
         events += [e for e in evs if e.at <= now]  # the future has not happened yet
+    for k, case in enumerate(showcase):
+        events += sim.showcase(items - len(showcase) + k, case)
     # each letter's actions are in time order, so dropping the future leaves a prefix of them
     kept = sorted(events)
+    numbers: dict[int, str] = {}
 
-    def planner(book, change: Change) -> None:
-        numbers: dict[int, str] = {}
+    def planner(book, change: Change, batch: list[_Event]) -> None:
         row = max([1, *book.register_rows.values()]) + 1
-        it = kept
+        it = batch
         if show:
             from tqdm import tqdm
 
-            it = tqdm(kept, desc="demo", unit=" action", leave=False, file=sys.stderr)
+            it = tqdm(batch, desc="demo", unit=" action", leave=False, file=sys.stderr)
         for e in it:
             kw = dict(e.kw)
             by = kw.pop("by")
@@ -383,12 +501,24 @@ def make_demo(folder: Path, now: datetime | None = None, items: int = 120, progr
             else:
                 plan_action(book, change, numbers[e.idx], e.action, at=e.at, by=by, **kw)
 
-    commit(register, planner)
+    # 3. the year written as it happened, the checker running at its moments ------------
+    # (the first working day after rounds 9 and 12: the round's workbook to the PMQA team;
+    # the working day before now and now: digests, then reminders of what is still late)
+    runs = sorted({*_round_runs(cal, now, kept[0].at if kept else now), _day_before(cal, now), now})
+    outbox = _fresh_outbox(folder)
+    done = 0
+    for at in runs:
+        upto = next((i for i, e in enumerate(kept) if e.at > at), len(kept))
+        if upto > done:
+            commit(register, lambda b, c, batch=kept[done:upto]: planner(b, c, batch))
+            done = upto
+        _run_checker(register, at, outbox)
 
-    # 3. the checker into the outbox, the evaluation and the forms ------------------------
-    outbox = _run_checker(folder, register, now)
+    # 4. the latest round's evaluation and the forms --------------------------------------
     evaluation = evaluate(register, fy, rm, folder / f"Evaluation_FY{fy}_round{rm}.xlsx", now=now, progress=show)
     out = {"folder": folder, "register": register, "outbox": outbox, "evaluation": evaluation}
+    for rnd in sorted((folder / "evaluations").glob("*.xlsx"), key=lambda f: f.stat().st_mtime_ns):  # delivered in turn
+        out[f"round workbook mailed to the PMQA team ({rnd.stem})"] = rnd
     written = write_forms(register, folder / "forms" if pdf else None)
     for p in written[1:]:
         out[f"pdf:{p.stem}"] = p

@@ -150,85 +150,106 @@ def _at_cutoff(state: ItemState, cutoff: datetime) -> tuple[Segment, bool] | Non
     return replace(cur, finished=cutoff, pauses=tuple(pauses)), paused
 
 
-def summarize(book, fiscal_year: int, round_months: int, now: datetime, progress: bool | None = False) -> dict:
-    """The round's numbers from a loaded register (:class:`xlflow.book.Book`): pure, no workbook.
+def _officer_at(entries: list[LogEntry], process: Process, cutoff: datetime) -> str:
+    """The officer in charge of an item as the register stood at ``cutoff`` (its Log up to then)."""
+    before = [e for e in entries if e.at < cutoff]
+    if not before:
+        return ""
+    try:
+        return replay(before, process, history=False).officer
+    except XlflowError:
+        return ""
 
-    Keys: ``fiscal_year``, ``round``, ``start``/``end`` (first and last day), ``cutoff``
-    (the moment the numbers stand at), ``substeps``, ``steps``, ``officers`` (lists of
-    dicts with :func:`stats`' keys), ``sendbacks``, ``rounds_completed``, ``open``,
-    ``months``, ``totals``, ``problems``. Minutes are working minutes.
-    """
+
+def _group_stats(df, by: str | list[str]):
+    """:func:`stats` per group of a cases DataFrame (columns ``minutes``, ``within``), by groupby."""
+    g = df.groupby(by, sort=False)
+    out = g.agg(cases=("minutes", "size"), within=("within", "sum"), median=("minutes", "median"),
+                max=("minutes", "max"), past=("past", "sum"), past_cases=("is_past", "sum"))
+    out["p90"] = g["minutes"].quantile(0.9)
+    return out
+
+
+def _py(record: dict) -> dict:
+    """A record with pandas' timestamps as plain datetimes and its missing values as None."""
+    import pandas as pd
+
+    out = {}
+    for k, v in record.items():
+        if isinstance(v, pd.Timestamp):
+            v = v.to_pydatetime()
+        elif v is pd.NaT or (isinstance(v, float) and math.isnan(v)):
+            v = None
+        out[k] = v
+    return out
+
+
+def _stats_of(row) -> dict:
+    if row is None or not row["cases"]:
+        return {"cases": 0, "within": 0, "pct": None, "median": None, "p90": None, "max": None}
+    n, w = int(row["cases"]), int(row["within"])
+    return {"cases": n, "within": w, "pct": 100.0 * w / n, "median": float(row["median"]),
+            "p90": float(row["p90"]), "max": float(row["max"])}
+
+
+def _facts(book, cutoff: datetime, progress, since: datetime | None = None) -> tuple:
+    """Per-item facts: one row per finished sub-step segment, per letter, per pause, per open item.
+
+    A letter finished before ``since`` (the round's first day) adds nothing to the round's
+    figures (every one of them counts what happened inside the round, or is open at its
+    end), so it is left out here: a register of many years is not walked segment by segment."""
     process: Process = book.process
     cal: WorkCalendar = book.calendar
-    start, end = period(fiscal_year, round_months)
-    now = local(now)
-    if now <= start:
-        raise XlflowError(
-            f"the {round_months}-month round of fiscal year {fiscal_year} starts {format_date(start)}, "
-            f"after the time given ({format_datetime(now)}) — choose a round that has begun, or give a later --now"
-        )
-    cutoff = min(end, now)
-    inside = lambda t: t is not None and start <= t < cutoff  # noqa: E731
-    officer_roles = _officer_roles(process)
-
     groups: dict[str, list[LogEntry]] = {}
     for e in book.log:
         groups.setdefault(e.item, []).append(e)
     notes = {(e.item, e.at): e.note for e in book.log if e.action == "reject"}
-
     problems: list[str] = [str(p) for p in getattr(book, "problems", [])]
-    by_sub: dict[str, list[tuple[float, float]]] = {s.code: [] for s in process}
-    by_step: dict[int, list[tuple[float, float]]] = {}
-    officer_cases: dict[str, list[tuple[float, float]]] = {}
-    officer_items: dict[str, set] = {}
-    officer_sendbacks: dict[str, int] = {}
-    sendbacks: list[dict] = []
-    rounds_completed: dict[int, int] = {}
-    open_items: list[dict] = []
-    month_keys = []
-    d = start.date()
-    while d < end.date():
-        month_keys.append(date(d.year, d.month, 1))
-        d = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-    received = {m: 0 for m in month_keys}
-    completed = {m: 0 for m in month_keys}
-    paused_total = 0.0
+    officer_roles = _officer_roles(process)
+    officer_sub = {sub.code: bool(officer_roles & set(sub.roles)) for sub in process}  # once per sub-step, not per case
+    seg_rows, letter_rows, pause_rows, open_rows = [], [], [], []
     unknown_subs: set[str] = set()
-    ended_items: list[dict] = []  # cancelled, closed or sent on (issue 18), each under its own heading
-    replies: list[dict] = []  # completed letters with a reply-by date: answered by then?
+    # an item's replay and its segments' working minutes do not depend on the round: the
+    # previous round's comparison reuses them (kept on the book for as long as it lives)
+    cache = book.__dict__.get("_evaluation_cache")
+    if cache is None or cache["calendar"] is not cal or cache["process"] is not process:  # a calendar edited: timed anew
+        cache = book.__dict__["_evaluation_cache"] = {"state": {}, "minutes": {}, "calendar": cal, "process": process}
+    states, minutes_of = cache["state"], cache["minutes"]
+
+    def seg_minutes(seg):
+        key = id(seg)
+        if key not in minutes_of:
+            minutes_of[key] = (seg, segment_minutes(seg, cal))  # the segment is kept so that its id stays its own
+        return minutes_of[key][1]
 
     for item, entries in _progress(groups.items(), len(groups), "evaluation", progress):
         try:
-            state = replay(entries, process)
+            if item not in states:
+                states[item] = replay(entries, process)
+            state = states[item]
+            if since is not None and state.completed_at is not None and state.completed_at < since:
+                continue
         except XlflowError as e:
             problems.append(f"{SHEETS['log']}: item {item} cannot be replayed ({e}) — it is left out of the evaluation")
             continue
         letter = book.letters.get(item)
-        officer = state.officer or NOT_ASSIGNED
+        officer_now = _officer_at(entries, process, cutoff) if entries[-1].at >= cutoff else state.officer
+        officer = officer_now or NOT_ASSIGNED
         segs = state.segments
-        if state.ended:
-            counted_at = segs[0].started if state.ended == "cancelled" else state.completed_at
-            if inside(counted_at):
-                last = segs[-1]
-                ended_items.append({
-                    "item": item, "subject": letter.subject if letter else "", "status": state.ended,
-                    "substep": last.substep, "at": state.completed_at, "by": last.by, "reason": state.end_note,
-                    "to": state.forwarded_to, "received": segs[0].started, "officer": state.officer,
-                })
-            if state.ended == "cancelled":
-                continue  # a registration made by mistake: no letter, no figure
-        if inside(segs[0].started):
-            received[date(segs[0].started.year, segs[0].started.month, 1)] += 1
-        if inside(state.completed_at) and not state.ended:
-            completed[date(state.completed_at.year, state.completed_at.month, 1)] += 1
-            rounds_completed[state.round] = rounds_completed.get(state.round, 0) + 1
-            if letter is not None and letter.reply_by is not None:
-                answered = state.reply_date or state.completed_at.date()
-                replies.append({"item": item, "subject": letter.subject, "reply_by": letter.reply_by, "answered": answered,
-                                "own_date": state.reply_date is not None, "reply_no": state.reply_no,
-                                "on_time": answered <= letter.reply_by, "officer": state.officer})
-        # sub-steps and the passes through steps
-        passes: list[list[tuple[Segment, float]]] = []
+        subject = letter.subject if letter else ""
+        sendback_count = sum(1 for s in segs if s.outcome == "reject")
+        letter_rows.append({
+            "item": item, "subject": subject, "received": segs[0].started, "completed_at": state.completed_at,
+            "ended": state.ended, "ended_substep": segs[-1].substep, "ended_by": segs[-1].by, "end_note": state.end_note,
+            "forwarded_to": state.forwarded_to, "officer": officer_now, "rounds": state.round,
+            "reply_by": letter.reply_by if letter else None, "reply_date": state.reply_date, "reply_no": state.reply_no,
+            "lead": cal.between(segs[0].started, state.completed_at) if state.completed_at and not state.ended else None,
+            "sendbacks": sendback_count,
+        })
+        if state.ended == "cancelled":
+            continue  # a registration made by mistake: no letter, no figure
+        pass_id = None
+        prev = None
         for seg in segs:
             if seg.finished is None or seg.outcome in ENDINGS:  # open, or where it ended early: no case
                 continue
@@ -236,36 +257,22 @@ def summarize(book, fiscal_year: int, round_months: int, now: datetime, progress
             if sub is None:
                 unknown_subs.add(seg.substep)
                 continue
-            minutes = segment_minutes(seg, cal)
-            if passes and passes[-1][-1][0].round == seg.round and process[passes[-1][-1][0].substep].step == sub.step:
-                passes[-1].append((seg, minutes))
-            else:
-                passes.append([(seg, minutes)])
-            if not inside(seg.finished):
-                continue
-            by_sub[seg.substep].append((minutes, sub.standard))
-            paused_total += sum(cal.between(p.start, p.end) for p in seg.pauses if p.end)
-            if officer_roles & set(sub.roles):
-                officer_cases.setdefault(officer, []).append((minutes, sub.standard))
-                officer_items.setdefault(officer, set()).add(item)
-            if seg.outcome == "reject":
-                sendbacks.append({
-                    "item": item,
-                    "subject": letter.subject if letter else "",
-                    "substep": seg.substep,
-                    "at": seg.finished,
-                    "by": seg.by,
-                    "note": notes.get((item, seg.finished), ""),
-                    "round": seg.round + 1,
-                    "officer": state.officer,
-                })
-                officer_sendbacks[officer] = officer_sendbacks.get(officer, 0) + 1
-        for p in passes:
-            last_seg = p[-1][0]
-            if inside(last_seg.finished):
-                step = process[last_seg.substep].step
-                by_step.setdefault(step, []).append((sum(m for _, m in p), sum(process[s.substep].standard for s, _ in p)))
-        # open at the end of the period
+            if prev is None or prev.round != seg.round or process[prev.substep].step != sub.step:
+                pass_id = f"{item}\x1f{len(seg_rows)}"
+            prev = seg
+            minutes = seg_minutes(seg)
+            seg_rows.append({
+                "item": item, "subject": subject, "substep": seg.substep, "step": sub.step, "round": seg.round,
+                "finished": seg.finished, "minutes": minutes, "standard": sub.standard, "by": seg.by,
+                "outcome": seg.outcome, "officer": officer, "officer_sub": officer_sub[seg.substep],
+                "pass": pass_id, "note": notes.get((item, seg.finished), "") if seg.outcome == "reject" else "",
+                "officer_now": officer_now,
+            })
+            for p in seg.pauses:
+                if p.end is not None:
+                    pause_rows.append({"item": item, "substep": seg.substep, "reason": (p.reason or "").strip() or "(ไม่ระบุ)",
+                                       "start": p.start, "end": p.end, "minutes": cal.between(p.start, p.end),
+                                       "officer": officer, "finished": seg.finished})
         at_end = _at_cutoff(state, cutoff)
         if at_end is not None:
             seg, paused = at_end
@@ -274,19 +281,11 @@ def summarize(book, fiscal_year: int, round_months: int, now: datetime, progress
                 continue
             worked = segment_minutes(seg, cal)
             status = "paused" if paused else "overdue" if worked >= sub.standard - EPS else "on_time"
-            open_items.append({
-                "item": item,
-                "subject": letter.subject if letter else "",
-                "sender": letter.sender if letter else "",
-                "substep": seg.substep,
-                "substep_name": sub.name_th,
-                "started": seg.started,
-                "worked": worked,
-                "standard": sub.standard,
-                "late": max(0.0, worked - sub.standard) if status == "overdue" else 0.0,
-                "status": status,
-                "officer": state.officer,
-                "round": seg.round,
+            open_rows.append({
+                "item": item, "subject": subject, "sender": letter.sender if letter else "",
+                "substep": seg.substep, "substep_name": sub.name_th, "started": seg.started, "worked": worked,
+                "standard": sub.standard, "late": max(0.0, worked - sub.standard) if status == "overdue" else 0.0,
+                "status": status, "officer": officer_now, "round": seg.round,
                 "reply_by": letter.reply_by if letter else None,
                 "paused_since": next((p.start for p in seg.pauses if p.end == cutoff), None) if paused else None,
             })
@@ -295,38 +294,160 @@ def summarize(book, fiscal_year: int, round_months: int, now: datetime, progress
             f"{SHEETS['log']}: sub-step(s) {', '.join(sorted(unknown_subs))} are in the Log but not in the "
             f"{SHEETS['process']} sheet — their cases are left out; restore the rows in the {SHEETS['process']} sheet"
         )
+    import pandas as pd
 
+    def frame(rows, columns):
+        return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+
+    segs_df = frame(seg_rows, ["item", "subject", "substep", "step", "round", "finished", "minutes", "standard", "by", "outcome",
+                               "officer", "officer_sub", "pass", "note", "officer_now"])
+    letters_df = frame(letter_rows, ["item", "subject", "received", "completed_at", "ended", "ended_substep", "ended_by", "end_note",
+                                     "forwarded_to", "officer", "rounds", "reply_by", "reply_date", "reply_no", "lead", "sendbacks"])
+    pauses_df = frame(pause_rows, ["item", "substep", "reason", "start", "end", "minutes", "officer", "finished"])
+    return segs_df, letters_df, pauses_df, open_rows, problems
+
+
+def summarize(book, fiscal_year: int, round_months: int, now: datetime, progress: bool | None = False,
+              compare: bool = True) -> dict:
+    """The round's figures from a loaded register (:class:`xlflow.book.Book`): pure, no workbook.
+
+    The one computation of a round: the evaluation workbook, ``xlflow evaluate --json`` and
+    the checker's covering mail (:func:`xlflow.checks.round_stats`) all read it. Per-item facts
+    (one row per finished sub-step segment, per letter, per pause) are pandas DataFrames,
+    aggregated with groupby; every figure stands as of the cutoff (the officer in charge and
+    the state then, not later).
+
+    Keys: ``fiscal_year``, ``round``, ``start``/``end`` (first and last day), ``cutoff``
+    (the moment the numbers stand at), ``substeps``, ``steps``, ``officers`` (lists of
+    dicts with :func:`stats`' keys), ``sendbacks``, ``rounds_completed``, ``open``,
+    ``months``, ``totals``, ``causes``, ``previous``, ``change``, ``problems``. Minutes are
+    working minutes.
+    """
+    import pandas as pd
+
+    process: Process = book.process
+    start, end = period(fiscal_year, round_months)
+    now = local(now)
+    if now <= start:
+        raise XlflowError(
+            f"the {round_months}-month round of fiscal year {fiscal_year} starts {format_date(start)}, "
+            f"after the time given ({format_datetime(now)}) — choose a round that has begun, or give a later --now"
+        )
+    cutoff = min(end, now)
+    segs, letters, pauses, open_items, problems = _facts(book, cutoff, progress, since=start)
+
+    def inside(col):
+        col = pd.to_datetime(col)
+        return (col.notna() & (col >= start) & (col < cutoff)).astype(bool)
+
+    # sub-step cases: finished inside the period
+    if len(segs):
+        segs = segs.assign(minutes=segs["minutes"].astype(float), standard=segs["standard"].astype(float))
+        segs = segs.assign(within=lambda d: d["minutes"] <= d["standard"] + EPS,
+                           past=lambda d: (d["minutes"] - d["standard"]).clip(lower=0.0),
+                           is_past=lambda d: d["minutes"] > d["standard"] + EPS)
+    else:
+        segs = segs.assign(within=False, past=0.0, is_past=False)
+    cases = segs[inside(segs["finished"])] if len(segs) else segs
+    by_sub = _group_stats(cases, "substep") if len(cases) else None
     substeps = []
     for s in process:
+        row = by_sub.loc[s.code] if by_sub is not None and s.code in by_sub.index else None
+        st = _stats_of(row)
+        target = float(getattr(s, "target", 80) or 80)
         substeps.append({"code": s.code, "step": s.step, "name_th": s.name_th, "name_en": s.name_en, "role": s.role,
-                         "standard": s.standard, **stats(by_sub[s.code])})
+                         "standard": s.standard, **st, "target": target,
+                         "target_met": None if st["pct"] is None else bool(st["pct"] >= target - EPS),
+                         "past_minutes": float(row["past"]) if row is not None else 0.0,
+                         "past_cases": int(row["past_cases"]) if row is not None else 0})
+    # step passes: a pass counts in the round its last sub-step finished in
+    if len(segs):
+        passes = segs.groupby("pass", sort=False).agg(step=("step", "last"), finished=("finished", "last"),
+                                                     minutes=("minutes", "sum"), standard=("standard", "sum"))
+        passes = passes[inside(passes["finished"])]
+        passes = passes.assign(within=lambda d: d["minutes"] <= d["standard"] + EPS, past=0.0, is_past=False)
+        by_step = _group_stats(passes, "step") if len(passes) else None
+    else:
+        by_step = None
     steps = []
     for number in dict.fromkeys(s.step for s in process):
-        st = process.step(number)
-        steps.append({"step": number, "name_th": st.name_th if st else "", "name_en": st.name_en if st else "",
-                      "standard": sum(s.standard for s in process if s.step == number), **stats(by_step.get(number, []))})
-    officers = []
-    open_by_officer: dict[str, list[dict]] = {}
-    for o in open_items:
-        open_by_officer.setdefault(o["officer"] or NOT_ASSIGNED, []).append(o)
-    for name in sorted(set(officer_cases) | set(open_by_officer) | set(officer_sendbacks)):
-        mine = open_by_officer.get(name, [])
-        officers.append({
-            "officer": name,
-            "items": len(officer_items.get(name, ())),
-            **stats(officer_cases.get(name, [])),
-            "open": len(mine),
-            "overdue": sum(1 for o in mine if o["status"] == "overdue"),
-            "sendbacks": officer_sendbacks.get(name, 0),
-        })
-    sendbacks.sort(key=lambda r: (r["at"], r["item"]))
-    ended_items.sort(key=lambda r: (r["at"], r["item"]))
+        stp = process.step(number)
+        row = by_step.loc[number] if by_step is not None and number in by_step.index else None
+        steps.append({"step": number, "name_th": stp.name_th if stp else "", "name_en": stp.name_en if stp else "",
+                      "standard": sum(s.standard for s in process if s.step == number), **_stats_of(row)})
+    # send-backs
+    rejects = cases[cases["outcome"] == "reject"] if len(cases) else cases
+    sendbacks = [_py({"item": r.item, "subject": r.subject, "substep": r.substep, "at": r.finished, "by": r.by, "note": r.note,
+                  "round": int(r.round) + 1, "officer": r.officer_now})
+                 for r in rejects.sort_values(["finished", "item"]).itertuples()] if len(rejects) else []
+    # letters: received, completed, ended, replies, lead time
+    live = letters[letters["ended"] != "cancelled"]
+    received_in = live[inside(live["received"])]
+    completed = live[inside(live["completed_at"]) & (live["ended"] == "")]
+    ended_at = letters["completed_at"].where(letters["ended"] != "cancelled", letters["received"])
+    was_ended = (letters["ended"] != "") & inside(ended_at)
+    ended = letters[was_ended].assign(at=ended_at[was_ended])
+    ended_items = [_py({"item": r.item, "subject": r.subject, "status": r.ended, "substep": r.ended_substep, "at": r.completed_at,
+                    "by": r.ended_by, "reason": r.end_note, "to": r.forwarded_to, "received": r.received, "officer": r.officer})
+                   for r in ended.sort_values(["at", "item"]).itertuples()]
+    asked = completed[completed["reply_by"].notna()]
+    replies = []
+    for r in asked.itertuples():
+        answered = r.reply_date if isinstance(r.reply_date, date) else r.completed_at.date()
+        replies.append({"item": r.item, "subject": r.subject, "reply_by": r.reply_by, "answered": answered,
+                        "own_date": isinstance(r.reply_date, date), "reply_no": r.reply_no,
+                        "on_time": answered <= r.reply_by, "officer": r.officer})
     replies.sort(key=lambda r: (r["on_time"], r["answered"], r["item"]))
     on_time = sum(1 for r in replies if r["on_time"])
+    rounds_completed = {int(k): int(v) for k, v in completed.groupby("rounds").size().sort_index().items()}
+    # months
+    month_keys = []
+    d = start.date()
+    while d < end.date():
+        month_keys.append(date(d.year, d.month, 1))
+        d = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+    month_of = lambda col: col.map(lambda t: date(t.year, t.month, 1))  # noqa: E731
+    rec_m = received_in.groupby(month_of(received_in["received"])).size() if len(received_in) else {}
+    com_m = completed.groupby(month_of(completed["completed_at"])).size() if len(completed) else {}
+    months = [{"month": m, "received": int(rec_m.get(m, 0)), "completed": int(com_m.get(m, 0))} for m in month_keys]
+    # officers: their sub-steps' cases, their open items and send-backs, as of the cutoff
     open_items.sort(key=lambda r: ({"overdue": 0, "paused": 1, "on_time": 2}[r["status"]], -r["late"], r["item"]))
-    all_cases = [c for cs in by_sub.values() for c in cs]
-    total = stats(all_cases)
-    return {
+    mine = cases[cases["officer_sub"].astype(bool)] if len(cases) else cases
+    by_off = _group_stats(mine, "officer") if len(mine) else None
+    items_off = mine.groupby("officer")["item"].nunique() if len(mine) else {}
+    open_df = pd.DataFrame(open_items, columns=["officer", "status"]) if open_items else pd.DataFrame(columns=["officer", "status"])
+    open_df["officer"] = open_df["officer"].map(lambda o: o or NOT_ASSIGNED)
+    open_off = open_df.groupby("officer").size()
+    overdue_off = open_df[open_df["status"] == "overdue"].groupby("officer").size()
+    sb_off = rejects.groupby("officer").size() if len(rejects) else {}
+    names = set(by_off.index if by_off is not None else ()) | set(open_off.index) | set(sb_off.keys() if len(sb_off) else ())
+    officers = []
+    for name in sorted(names):
+        row = by_off.loc[name] if by_off is not None and name in by_off.index else None
+        officers.append({"officer": name, "items": int(items_off.get(name, 0)) if len(items_off) else 0, **_stats_of(row),
+                         "open": int(open_off.get(name, 0)), "overdue": int(overdue_off.get(name, 0)),
+                         "sendbacks": int(sb_off.get(name, 0)) if len(sb_off) else 0,
+                         "past_minutes": float(row["past"]) if row is not None else 0.0,
+                         "past_cases": int(row["past_cases"]) if row is not None else 0})
+    # causes
+    in_pauses = pauses[inside(pauses["finished"])] if len(pauses) else pauses
+    pause_reasons = []
+    if len(in_pauses):
+        pr = in_pauses.groupby("reason").agg(count=("item", "size"), minutes=("minutes", "sum")).sort_values(["count", "minutes"], ascending=False)
+        pause_reasons = [{"reason": k, "count": int(v["count"]), "minutes": float(v["minutes"])} for k, v in pr.iterrows()]
+    sb_round = rejects.groupby(rejects["round"] + 1).size().sort_index() if len(rejects) else {}
+    causes = {
+        "substeps_past_standard": sorted(({"code": x["code"], "name_th": x["name_th"], "past_cases": x["past_cases"],
+                                            "past_minutes": x["past_minutes"]} for x in substeps if x["past_cases"]),
+                                          key=lambda x: (-x["past_minutes"], x["code"])),
+        "officers_past_standard": sorted(({"officer": x["officer"], "past_cases": x["past_cases"], "past_minutes": x["past_minutes"]}
+                                          for x in officers if x["past_cases"]), key=lambda x: (-x["past_minutes"], x["officer"])),
+        "pause_reasons": pause_reasons,
+        "sendbacks_by_round": {int(k): int(v) for k, v in (sb_round.items() if len(sb_round) else ())},
+    }
+    leads = completed["lead"].astype(float) if len(completed) else pd.Series(dtype=float)
+    total = _stats_of(_group_stats(cases.assign(all=0), "all").iloc[0]) if len(cases) else _stats_of(None)
+    summary = {
         "fiscal_year": fiscal_year,
         "round": round_months,
         "start": start.date(),
@@ -337,14 +458,14 @@ def summarize(book, fiscal_year: int, round_months: int, now: datetime, progress
         "steps": steps,
         "officers": officers,
         "sendbacks": sendbacks,
-        "rounds_completed": dict(sorted(rounds_completed.items())),
+        "rounds_completed": rounds_completed,
         "open": open_items,
         "ended": ended_items,
         "replies": replies,
-        "months": [{"month": m, "received": received[m], "completed": completed[m]} for m in month_keys],
+        "months": months,
         "totals": {
-            "received": sum(received.values()),
-            "completed": sum(completed.values()),
+            "received": len(received_in),
+            "completed": len(completed),
             "open": len(open_items),
             "overdue": sum(1 for o in open_items if o["status"] == "overdue"),
             "paused": sum(1 for o in open_items if o["status"] == "paused"),
@@ -352,20 +473,131 @@ def summarize(book, fiscal_year: int, round_months: int, now: datetime, progress
             "cases": total["cases"],
             "within": total["within"],
             "pct": total["pct"],
-            "paused_minutes": paused_total,
+            "paused_minutes": float(in_pauses["minutes"].sum()) if len(in_pauses) else 0.0,
             **{status: sum(1 for r in ended_items if r["status"] == status) for status in (e.status for e in ENDINGS.values())},
-            "reply_letters": len(replies),
-            "reply_on_time": on_time,
-            "reply_pct": (100.0 * on_time / len(replies)) if replies else None,
+            "reply_by_total": len(replies),
+            "reply_by_met": on_time,
+            "reply_by_met_pct": (100.0 * on_time / len(replies)) if replies else None,
             "reply_own_date": sum(1 for r in replies if r["own_date"]),
+            "lead_time_median_minutes": float(leads.median()) if len(leads) else None,
+            "lead_time_p90_minutes": float(leads.quantile(0.9)) if len(leads) else None,
+            "targets_met": sum(1 for x in substeps if x["target_met"]),
+            "targets_measured": sum(1 for x in substeps if x["target_met"] is not None),
         },
+        "causes": causes,
+        "previous": None,
+        "change": {},
         "problems": problems,
     }
+    if compare:
+        summary["previous"], summary["change"] = _previous(book, fiscal_year, round_months, summary)
+    return summary
+
+
+#: The figures compared with the previous round (the change is this round's minus the previous one's).
+COMPARED = ("received", "completed", "cases", "within", "pct", "sendbacks", "open", "overdue",
+            "reply_by_total", "reply_by_met", "reply_by_met_pct", "lead_time_median_minutes", "lead_time_p90_minutes")
+
+
+def _previous(book, fiscal_year: int, round_months: int, current: dict) -> tuple[dict | None, dict]:
+    """The same round of the previous fiscal year when the Log has letters in it, else the round
+    that ended last before this one; and the change of :data:`COMPARED` and of each sub-step's %."""
+    candidates = [(fiscal_year - 1, round_months)]
+    ends = sorted(((period(y, m)[1], y, m) for y in (fiscal_year, fiscal_year - 1) for m in (6, 9, 12)), reverse=True)
+    this_end = period(fiscal_year, round_months)[1]
+    candidates += [(y, m) for e, y, m in ends if e < this_end and (y, m) not in candidates]
+    for y, m in candidates:
+        try:
+            prev = summarize(book, y, m, period(y, m)[1], compare=False)
+        except XlflowError:
+            continue
+        if prev["totals"]["received"] or prev["totals"]["cases"]:
+            break
+    else:
+        return None, {}
+    prev_subs = {x["code"]: x["pct"] for x in prev["substeps"]}
+    brief = {"fiscal_year": y, "round": m, "start": prev["start"], "end": prev["end"],
+             "totals": {k: prev["totals"][k] for k in COMPARED},
+             "substeps_pct": prev_subs}
+    diff = lambda a, b: None if a is None or b is None else a - b  # noqa: E731
+    change = {k: diff(current["totals"][k], prev["totals"][k]) for k in COMPARED}
+    change["substeps_pct"] = {x["code"]: diff(x["pct"], prev_subs.get(x["code"])) for x in current["substeps"]}
+    return brief, change
+
+
+# -- JSON ------------------------------------------------------------------------------------
+#: Version of the JSON object of ``xlflow evaluate --json``: a key is added, never renamed or
+#: removed, within one version (README, "Evaluation and forms").
+JSON_SCHEMA = "xlflow-evaluation/1"
+
+
+def _jsonable(v):
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, datetime):
+        return v.replace(tzinfo=None).isoformat(timespec="seconds")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, float):
+        return None if math.isnan(v) else round(v, 4)
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):  # a numpy scalar
+        return _jsonable(v.item())
+    return v
+
+
+def to_json(summary: dict, book=None, book_path: Path | None = None, workbook: Path | None = None,
+            made_at: datetime | None = None) -> dict:
+    """Every figure of the evaluation workbook as one JSON-ready object (``evaluate --json``).
+
+    The round's totals stand at the top level (``received``, ``pct``, ``reply_by_met_pct``,
+    ``lead_time_median_minutes`` …); the tables are lists of objects; dates are ISO, times
+    naive Bangkok ISO, minutes working minutes, percentages 0–100, a figure without cases null.
+    """
+    s = summary
+    out = {
+        "schema": JSON_SCHEMA,
+        "fiscal_year": s["fiscal_year"], "round": s["round"], "start": s["start"], "end": s["end"],
+        "cutoff": s["cutoff"], "complete": s["complete"],
+        "register": Path(book_path).name if book_path else None,
+        "register_sha256": getattr(book, "sha256", None) if book is not None else None,
+        "made_at": made_at, "workbook": str(workbook) if workbook else None,
+        **s["totals"],
+        "substeps": s["substeps"], "steps": s["steps"], "officers": s["officers"],
+        "sendbacks_list": s["sendbacks"], "rounds_completed": s["rounds_completed"],
+        "open_items": s["open"], "ended": s["ended"], "replies": s["replies"], "months": s["months"],
+        "causes": s["causes"], "previous": s["previous"], "change": s["change"],
+        "improvement_plan": "",
+        "problems": s["problems"],
+    }
+    return _jsonable(out)
 
 
 # -- the workbook ----------------------------------------------------------------------------
 STATUS_WORDS = {"overdue": "เกินกำหนด (overdue)", "paused": "พักเรื่อง (paused)", "on_time": "ตามกำหนด (on time)"}
+MET_WORDS = {True: "บรรลุ (met)", False: "ไม่บรรลุ (not met)", None: "- (no cases)"}
 ENDED_WORDS = {"cancelled": "ยกเลิก (cancelled)", "closed": "ปิดเรื่อง (closed)", "forwarded": "ส่งต่อ (sent on)"}
+
+
+IMPROVEMENT_TITLE = "แนวทางการปรับปรุง (improvement plan)"
+COMPARED_TH = {
+    "received": "หนังสือรับในรอบ", "completed": "ดำเนินการเสร็จในรอบ", "cases": "ขั้นตอนย่อยที่เสร็จ (ครั้ง)",
+    "within": "ภายในมาตรฐาน (ครั้ง)", "pct": "ร้อยละภายในมาตรฐานเวลา", "sendbacks": "ส่งกลับแก้ไข (ครั้ง)",
+    "open": "ค้างดำเนินการ ณ สิ้นรอบ", "overdue": "เกินกำหนด ณ สิ้นรอบ", "reply_by_total": "หนังสือที่ผู้ส่งกำหนดวันตอบ",
+    "reply_by_met": "ตอบภายในวันที่กำหนด", "reply_by_met_pct": "ร้อยละตอบภายในวันที่กำหนด",
+    "lead_time_median_minutes": "ระยะเวลารับถึงตอบ มัธยฐาน (นาทีทำการ)", "lead_time_p90_minutes": "ระยะเวลารับถึงตอบ เปอร์เซ็นไทล์ 90 (นาทีทำการ)",
+}
+
+
+def _num(v) -> str:
+    return "-" if v is None else f"{v:,.1f}"
+
+
+def _previous_label(prev: dict | None) -> str:
+    if not prev:
+        return "รอบก่อน: ไม่มีข้อมูลในบันทึกการดำเนินงาน (no earlier round in the Log)"
+    return f"รอบ {to_thai_digits(prev['round'])} เดือน ปีงบประมาณ {to_thai_digits(prev['fiscal_year'])} (FY{prev['fiscal_year']}, {prev['round']}-month round)"
 
 
 def as_of(summary: dict) -> str:
@@ -437,12 +669,17 @@ class _Writer:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
         ws.page_margins.left = ws.page_margins.right = 0.5
-        ws.page_margins.top = ws.page_margins.bottom = 0.6
+        ws.page_margins.top = 0.6
+        # LibreOffice gives the footer the space between the footer margin and the bottom
+        # margin: 0.5 in of it (not openpyxl's default 0.1 in) holds the 12 pt Thai line whole
+        ws.page_margins.bottom = 0.8
+        ws.page_margins.header = ws.page_margins.footer = 0.3
         if title_row:
             ws.print_title_rows = f"{title_row}:{title_row}"
             ws.freeze_panes = ws.cell(row=title_row + 1, column=1)
         ws.oddFooter.center.text = "หน้า &P / &N"
         ws.oddFooter.center.font = f"{bk.FONT},Regular"
+        ws.oddFooter.center.size = 12
 
 
 def _chart_text(size: int = 1200):
@@ -538,7 +775,11 @@ def write_workbook(summary: dict, book, book_path: Path, made_at: datetime):
         ("ปิดเรื่องก่อนครบขั้นตอน", "Closed early", t["closed"]),
         ("ส่งต่อหน่วยงานอื่น", "Sent on to another bureau or department", t["forwarded"]),
         ("ตอบภายในวันที่ผู้ส่งกำหนด", "Answered by the sender's reply-by date",
-         f"{t['reply_on_time']} / {t['reply_letters']} ({t['reply_pct']:.1f}%)" if t["reply_letters"] else "-"),
+         f"{t['reply_by_met']} / {t['reply_by_total']} ({t['reply_by_met_pct']:.1f}%)" if t["reply_by_total"] else "-"),
+        ("ระยะเวลารับถึงตอบ มัธยฐาน (นาทีทำการ)", "Lead time, receipt to answer sent, median (working min)", _num(t["lead_time_median_minutes"])),
+        ("ระยะเวลารับถึงตอบ เปอร์เซ็นไทล์ 90 (นาทีทำการ)", "Lead time, 90th percentile (working min)", _num(t["lead_time_p90_minutes"])),
+        ("ขั้นตอนย่อยที่บรรลุค่าเป้าหมาย", "Sub-steps that met their target", f"{t['targets_met']} / {t['targets_measured']}"),
+        ("เทียบกับ", "Compared with", _previous_label(s["previous"])),
     ]
     from .forms import fit_height
 
@@ -578,9 +819,11 @@ def write_workbook(summary: dict, book, book_path: Path, made_at: datetime):
         ("จำนวนครั้งที่เสร็จ", "Cases completed", 11, "#,##0"), ("ภายในมาตรฐาน", "Within standard", 11, "#,##0"),
         ("ร้อยละภายในมาตรฐาน", "% within standard", 12, PCT), ("มัธยฐาน (นาที)", "Median (min)", 11, MIN),
         ("เปอร์เซ็นไทล์ 90 (นาที)", "90th percentile (min)", 12, MIN), ("นานที่สุด (นาที)", "Slowest (min)", 11, MIN),
+        ("ค่าเป้าหมาย (%)", "Target (%)", 11, "0.0"), ("ผลเทียบเป้าหมาย", "Against the target", 14, None),
     ]
     rows = [[x["code"], x["name_th"], x["role"], x["standard"], duration_th(x["standard"]), x["cases"], x["within"],
-             None if x["pct"] is None else x["pct"] / 100, x["median"], x["p90"], x["max"]] for x in s["substeps"]]
+             None if x["pct"] is None else x["pct"] / 100, x["median"], x["p90"], x["max"], x["target"], MET_WORDS[x["target_met"]]]
+            for x in s["substeps"]]
     end_row = w.table(ws, 3, cols, rows)
     w.page(ws, 3)
     ch = _bar_chart(f"ร้อยละภายในมาตรฐานเวลา รายขั้นตอนย่อย (% within standard) {period_th}", "ร้อยละ (%)", "ขั้นตอนย่อย (sub-step)")
@@ -695,6 +938,49 @@ def write_workbook(summary: dict, book, book_path: Path, made_at: datetime):
     ws.add_chart(ch, "E3")
     w.page(ws, 3)
 
+    # The previous round and the change ------------------------------------------------------
+    ws = w.sheet("เทียบรอบก่อน", f"เทียบกับ{_previous_label(s['previous'])} (the previous round, and the change)")
+    prev = s["previous"]
+    cols = [("ตัวชี้วัด", "Figure", 52, None), ("รอบนี้", "This round", 14, "#,##0.0"), ("รอบก่อน", "Previous", 14, "#,##0.0"),
+            ("เปลี่ยนแปลง", "Change", 14, "+#,##0.0;-#,##0.0;0")]
+    rows = [[f"{th} ({k})", t[k], prev["totals"][k] if prev else None, s["change"].get(k)] for k, th in COMPARED_TH.items()]
+    rows += [[f"ร้อยละภายในมาตรฐาน ขั้นตอนย่อย {x['code']} (% within, {x['code']})", x["pct"],
+              prev["substeps_pct"].get(x["code"]) if prev else None, s["change"].get("substeps_pct", {}).get(x["code"])]
+             for x in s["substeps"]]
+    r = w.table(ws, 3, cols, rows)
+    ws.cell(row=r + 1, column=1, value="รอบก่อน = รอบเดียวกันของปีงบประมาณก่อน ถ้าบันทึกการดำเนินงานมีข้อมูล มิฉะนั้นรอบที่สิ้นสุดก่อนหน้า / "
+                                       "previous = the same round of the previous fiscal year when the Log has it, else the round that ended before").font = w.small
+    w.page(ws, 3)
+
+    # Causes and the improvement plan -----------------------------------------------------------
+    ws = w.sheet("สาเหตุ", f"สาเหตุของความล่าช้า (causes) — {period_th}")
+    ca = s["causes"]
+    r = 3
+    ws.cell(row=r, column=1, value="ขั้นตอนย่อยที่ใช้เวลาเกินมาตรฐานมากที่สุด / sub-steps with the most working time past standard").font = w.bold
+    r = w.table(ws, r + 1, [("รหัส", "Code", 10, None), ("ขั้นตอนย่อย", "Sub-step", 60, None), ("ครั้งที่เกิน", "Cases past", 14, "#,##0"),
+                            ("เวลาที่เกินรวม (นาที)", "Minutes past", 16, MIN)],
+                [[x["code"], x["name_th"], x["past_cases"], x["past_minutes"]] for x in ca["substeps_past_standard"]]) + 1
+    ws.cell(row=r, column=1, value="เจ้าหน้าที่ที่ใช้เวลาเกินมาตรฐานมากที่สุด / officers with the most working time past standard").font = w.bold
+    r = w.table(ws, r + 1, [("เจ้าหน้าที่", "Officer", 10, None), ("", "", 60, None), ("ครั้งที่เกิน", "Cases past", 14, "#,##0"),
+                            ("เวลาที่เกินรวม (นาที)", "Minutes past", 16, MIN)],
+                [[x["officer"], "", x["past_cases"], x["past_minutes"]] for x in ca["officers_past_standard"]]) + 1
+    ws.cell(row=r, column=1, value="เหตุผลการพักเรื่อง / pause reasons").font = w.bold
+    r = w.table(ws, r + 1, [("ครั้ง", "Count", 10, "#,##0"), ("เหตุผล", "Reason", 60, None), ("", "", 14, None),
+                            ("เวลาพักรวม (นาที)", "Minutes paused", 16, MIN)],
+                [[x["count"], x["reason"], "", x["minutes"]] for x in ca["pause_reasons"]]) + 1
+    ws.cell(row=r, column=1, value="การส่งกลับแก้ไข จำแนกตามครั้งที่ / send-backs by round").font = w.bold
+    r = w.table(ws, r + 1, [("ครั้งที่", "Round", 10, "#,##0"), ("จำนวน (ครั้ง)", "Send-backs", 60, "#,##0")],
+                [[k, v] for k, v in ca["sendbacks_by_round"].items()]) + 1
+    c = ws.cell(row=r, column=1, value=IMPROVEMENT_TITLE)
+    c.font = w.title
+    ws.cell(row=r + 1, column=1, value="สำหรับหน่วยงานกรอก / for the office to fill in").font = w.small
+    for k in range(r + 2, r + 8):
+        ws.merge_cells(start_row=k, start_column=1, end_row=k, end_column=4)
+        for col in range(1, 5):
+            ws.cell(row=k, column=col).border = w.box
+        ws.row_dimensions[k].height = 28
+    w.page(ws, 0)
+
     # The two appendix forms ---------------------------------------------------------------
     fill_form_sheets(wb, book.process, info)
     wb.active = 0
@@ -711,6 +997,14 @@ def evaluate(book_path: Path, fiscal_year: int, round_months: int, output: Path,
     ``now`` (default: the present, Bangkok time) is when the workbook is made and the latest
     moment the figures can stand at. The register is only read.
     """
+    return evaluate_round(book_path, fiscal_year, round_months, output, now, progress)[0]
+
+
+def evaluate_round(book_path: Path, fiscal_year: int, round_months: int, output: Path, now: datetime | None = None,
+                   progress: bool | None = None, as_json: bool = False) -> tuple[Path, dict]:
+    """:func:`evaluate`, and the summary the workbook was written from (the checker's covering
+    mail quotes it: one computation, so the mail and the workbook agree). With ``as_json``
+    the summary comes as :func:`to_json` gives it."""
     book_path, output = Path(book_path), Path(output)
     if output.suffix.lower() != ".xlsx":
         raise WorkbookError(f"{output.name}: the evaluation workbook must be an .xlsx file — give a name ending in .xlsx")
@@ -726,7 +1020,10 @@ def evaluate(book_path: Path, fiscal_year: int, round_months: int, output: Path,
     from .forms import add_flowchart
 
     design = wb[SHEETS["form_design"]] if SHEETS["form_design"] in wb.sheetnames else None
-    return _write_evaluation(wb, output, after_save=(lambda p: add_flowchart(p, b.process, design)) if design is not None else None)
+    written = _write_evaluation(wb, output, after_save=(lambda p: add_flowchart(p, b.process, design)) if design is not None else None)
+    if as_json:  # every figure of the workbook just written, as one JSON object
+        return written, to_json(summary, b, book_path, written, now)
+    return written, summary
 
 
 def _write_evaluation(wb, output: Path, after_save=None) -> Path:

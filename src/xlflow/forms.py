@@ -12,7 +12,9 @@ manual's sections 1, 2 and 7 (``data/process.toml``, ``[forms]``).
 Layout follows the manual's appendix: landscape A4, margins, the table's header row
 repeated on every printed page, fit to the page width, TH Sarabun New, and under the design
 form the legend of the flow-chart symbols. The flow chart is written as text with Unicode
-shapes (see :data:`SYMBOLS`).
+shapes (see :data:`SYMBOLS`). The page header of every printed page carries the document
+control of the info sheet (code, revision, effective date, approved by:
+:func:`doc_control_line`).
 
 >>> from openpyxl import Workbook
 >>> wb = Workbook()
@@ -34,7 +36,7 @@ from pathlib import Path
 from . import book as bk
 from . import flowchart, schema
 from .process import END, Process
-from .schema import INFO_FIELDS, SHEETS
+from .schema import DOC_CONTROL_DEFAULTS, INFO_FIELDS, SHEETS
 from .thaidate import to_thai_digits
 
 #: The flow-chart symbols of the manual's appendix and their Thai labels (the appendix's
@@ -109,9 +111,22 @@ def form_fields(process: Process, info: dict) -> dict[str, str]:
             out[key] = given
         elif key == "process_name":
             out[key] = process.meta.get("name_th", "")
+        elif key in DOC_CONTROL_DEFAULTS:
+            out[key] = DOC_CONTROL_DEFAULTS[key] or "-"
         else:
             out[key] = fd.get(_DEFAULT_KEYS.get(key, ""), "")
     return out
+
+
+#: The document-control fields, in the order the forms' page header prints them.
+DOC_CONTROL = tuple(DOC_CONTROL_DEFAULTS)
+
+
+def doc_control_line(fields: dict[str, str]) -> str:
+    """The forms' document control as one line (code, revision, effective date, approved by),
+    printed in the page header so that every printed page of a form carries it."""
+    labels = dict(INFO_FIELDS)
+    return "   ".join(f"{labels[k]} {fields.get(k) or '-'}" for k in DOC_CONTROL)
 
 
 def flow_lines(process: Process, step: int) -> list[str]:
@@ -237,7 +252,7 @@ def _fresh_sheet(wb, code: str):
     return wb.create_sheet(title, idx)
 
 
-def _page_setup(ws, last_col: str, last_row: int, title_row: int) -> None:
+def _page_setup(ws, last_col: str, last_row: int, title_row: int, control: str = "") -> None:
     from openpyxl.worksheet.properties import PageSetupProperties
 
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
@@ -247,8 +262,10 @@ def _page_setup(ws, last_col: str, last_row: int, title_row: int) -> None:
     ws.page_setup.fitToHeight = 0  # as many pages down as it takes
     ws.page_margins.left = 0.7
     ws.page_margins.right = 0.5
-    ws.page_margins.top = 0.6
-    ws.page_margins.bottom = 0.6
+    # LibreOffice gives the header (document control) and the footer (page number) the space
+    # between the header/footer margin and the top/bottom margin: 0.5 in holds a 12 pt line whole
+    ws.page_margins.top = 0.8
+    ws.page_margins.bottom = 0.8
     ws.page_margins.header = 0.3
     ws.page_margins.footer = 0.3
     ws.print_options.horizontalCentered = True
@@ -257,6 +274,10 @@ def _page_setup(ws, last_col: str, last_row: int, title_row: int) -> None:
     ws.oddFooter.center.text = "หน้า &P / &N"
     ws.oddFooter.center.font = f"{bk.FONT},Regular"
     ws.oddFooter.center.size = 12
+    if control:  # document control on every printed page ("&" is a code in a header: doubled)
+        ws.oddHeader.right.text = control.replace("&", "&&")
+        ws.oddHeader.right.font = f"{bk.FONT},Regular"
+        ws.oddHeader.right.size = 12
     ws.sheet_view.zoomScale = 90
     ws.sheet_view.showGridLines = False
 
@@ -365,7 +386,7 @@ def fill_design(ws, process: Process, fields: dict[str, str]) -> None:
         ws.merge_cells(f"B{r}:{get_column_letter(5)}{r}")
         _fit_height(ws, r, [(label, sum(widths[1:5]))])
         r += 1
-    _page_setup(ws, last, r - 1, head_row)
+    _page_setup(ws, last, r - 1, head_row, doc_control_line(fields))
 
 
 def flowchart_anchors(ws, process: Process) -> list[str]:
@@ -436,7 +457,7 @@ def fill_steps(ws, process: Process, fields: dict[str, str]) -> None:
                     c.border = st["box"]
             _fit_height(ws, r, list(zip(values, widths)), TEXT_LINE_PT, words=True)  # the manual's texts
             r += 1
-    _page_setup(ws, last, r - 1, head_row)
+    _page_setup(ws, last, r - 1, head_row, doc_control_line(fields))
 
 
 def fill_form_sheets(wb, process: Process, info: dict) -> None:

@@ -45,7 +45,13 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     # in an older register.
     ("follow_up", "ติดตามประเมินผล", "Follow-up (who evaluates at which round)"),
     ("source", "ที่มา (คู่มือ)", "Source in the manual"),
+    # Optional, last (issue 17): the share of a sub-step's cases within its standard the
+    # office aims at; an older register without it reads with the default below.
+    ("target", "ค่าเป้าหมาย (%)", "Target (% of cases within standard)"),
 )
+
+#: The target of a sub-step when neither the Process sheet nor data/process.toml gives one.
+DEFAULT_TARGET = 80.0
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,7 @@ class SubStep:
     requires: str = ""
     follow_up: str = ""  # ติดตามประเมินผล, one "<round>: <who>" a line
     source: str = ""
+    target: float = DEFAULT_TARGET  # ค่าเป้าหมาย (%): the share of cases within standard aimed at
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -228,9 +235,23 @@ class Process:
                     f'{where("follow_up")}: "{line}" is not a round and who evaluates it — '
                     f"type one line per round, e.g. {FollowUp(9, 'กลุ่มวิเทศสัมพันธ์')}"
                 )
+            target_raw = row.get("target")
+            target = default.target if default else DEFAULT_TARGET
+            if target_raw not in (None, ""):
+                try:
+                    target = float(str(target_raw).replace("%", "").replace(",", "").strip())
+                    if not 0 <= target <= 100:
+                        raise ValueError
+                except (TypeError, ValueError, OverflowError):
+                    problems.append(
+                        f'{where("target")}: "{target_raw}" is not a percentage from 0 to 100 — type the target, e.g. 80, '
+                        f"or leave it empty for {DEFAULT_TARGET:g}"
+                    )
+                    target = DEFAULT_TARGET
             subs.append(
                 SubStep(
                     code=code,
+                    target=target,
                     step=step,
                     name_th=pick("name_th"),
                     name_en=pick("name_en"),

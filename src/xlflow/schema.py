@@ -162,7 +162,22 @@ INFO_FIELDS: tuple[tuple[str, str], ...] = (
     ("constraints", "ข้อจำกัดที่สำคัญ"),
     ("prepared_by", "จัดทำโดย"),
     ("unit", "หน่วยงาน"),
+    # document control, printed in the header of both forms on every page (issue 17)
+    ("doc_code", "รหัสเอกสาร"),
+    ("revision", "แก้ไขครั้งที่"),
+    ("effective_date", "วันที่มีผลบังคับใช้"),
+    ("approved_by", "ผู้อนุมัติ"),
 )
+
+#: What a new register's info sheet holds for the document-control fields: what an office
+#: would write on a work instruction (WI) of วท. approved by ผอ.สปร.; an empty effective
+#: date prints as "-".
+DOC_CONTROL_DEFAULTS: dict[str, str] = {
+    "doc_code": "WI-วท.-01",
+    "revision": "00",
+    "effective_date": "",
+    "approved_by": "ผอ.สปร.",
+}
 
 PROCESS_HEADERS = tuple(Col(f, th, en) for f, th, en in PROCESS_COLUMNS)
 

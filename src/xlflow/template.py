@@ -126,7 +126,7 @@ def build(today: date, process: Process | None = None):
         cell.font, cell.fill = head_font, head_fill
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         cell.comment = Comment(c.en, "xlflow")
-    widths = {"code": 7, "step": 8, "name_th": 45, "name_en": 35, "role": 28, "standard": 12, "indicator": 35, "reference": 30, "form": 18, "next": 10, "reject_to": 12, "requires": 12, "follow_up": 30, "source": 26}
+    widths = {"code": 7, "step": 8, "name_th": 45, "name_en": 35, "role": 28, "standard": 12, "indicator": 35, "reference": 30, "form": 18, "next": 10, "reject_to": 12, "requires": 12, "follow_up": 30, "source": 26, "target": 12}
     for i, c in enumerate(pcols):
         pr.column_dimensions[schema.col_letter(i)].width = widths.get(c.field, 14)
     from .forms import TEXT_LINE_PT, fit_height
@@ -209,6 +209,7 @@ def build(today: date, process: Process | None = None):
         "constraints": fd.get("constraints_th", ""),
         "prepared_by": fd.get("prepared_by_th", ""),
         "unit": fd.get("unit_th", ""),
+        **schema.DOC_CONTROL_DEFAULTS,
     }
     rows = [*((k, th, defaults[k]) for k, th in schema.INFO_FIELDS), ("calendar_fy", "ปีงบประมาณของปฏิทิน (calendar made for FY)", str(fy))]
     for r, (k, th, v) in enumerate(rows, start=2):
