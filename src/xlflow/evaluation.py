@@ -195,9 +195,10 @@ def _stats_of(row) -> dict:
 def _facts(book, cutoff: datetime, progress, since: datetime | None = None) -> tuple:
     """Per-item facts: one row per finished sub-step segment, per letter, per pause, per open item.
 
-    A letter finished before ``since`` (the round's first day) adds nothing to the round's
-    figures (every one of them counts what happened inside the round, or is open at its
-    end), so it is left out here: a register of many years is not walked segment by segment."""
+    A letter finished before ``since`` (the round's first day) or received after ``cutoff``
+    adds nothing to the round's figures (every one of them counts what happened inside the
+    round, or is open at its end), so it is left out here: a register of many years is not
+    walked segment by segment, and the previous round's comparison walks only its own letters."""
     process: Process = book.process
     cal: WorkCalendar = book.calendar
     groups: dict[str, list[LogEntry]] = {}
@@ -229,6 +230,8 @@ def _facts(book, cutoff: datetime, progress, since: datetime | None = None) -> t
             state = states[item]
             if since is not None and state.completed_at is not None and state.completed_at < since:
                 continue
+            if state.segments and state.segments[0].started >= cutoff:
+                continue  # received after the round's end: in none of its figures
         except XlflowError as e:
             problems.append(f"{SHEETS['log']}: item {item} cannot be replayed ({e}) — it is left out of the evaluation")
             continue
@@ -649,14 +652,21 @@ class _Writer:
             c.font, c.fill, c.alignment, c.border = self.head, self.fill, self.center, self.box
             ws.column_dimensions[get_column_letter(i)].width = width
         fit_height(ws, row, [(f"{th}\n{en}", w - 1) for (th, en, w, _) in columns])
+        from copy import copy
+
+        made: dict = {}  # number format → the cell style made once (openpyxl hashes every style set anew)
         for r, values in enumerate(rows, start=row + 1):
             for i, v in enumerate(values, start=1):
                 c = ws.cell(row=r, column=i)
                 bk.set_text(c, v)
-                c.font, c.border, c.alignment = self.body, self.box, self.wrap
-                fmt = columns[i - 1][3]
-                if fmt and v is not None:
-                    c.number_format = fmt
+                fmt = columns[i - 1][3] if v is not None else None
+                if fmt not in made:
+                    c.font, c.border, c.alignment = self.body, self.box, self.wrap
+                    if fmt:
+                        c.number_format = fmt
+                    made[fmt] = copy(c._style)
+                else:
+                    c._style = copy(made[fmt])
             fit_height(ws, r, [(v, w) for v, w in zip(values, widths) if isinstance(v, str)])
         return row + 1 + len(rows)
 
