@@ -18,7 +18,6 @@ Nothing here imports openpyxl, xlwings or click.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Protocol
 
 from . import schema
@@ -220,6 +219,3 @@ def _append_log(port: Port, where: Where, log: list[LogEntry]) -> dict[str, list
     where.last_hash = prev
     return placed
 
-
-def is_date_value(v) -> bool:
-    return isinstance(v, (datetime, date))

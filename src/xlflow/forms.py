@@ -591,17 +591,13 @@ def render_forms_pdf(process: Process, info: dict, pdf_dir: Path) -> list[Path]:
     named.
     """
     from .render import RenderError, to_pdf
-    from .sharing import IN_USE, call_retrying_sharing, is_sharing_violation
+    from .sharing import IN_USE, call_retrying_sharing, is_sharing_violation, make_folder
 
     done = "the forms were filled in the register; no PDF was written"
     pdf_dir = Path(pdf_dir)
-    try:
-        pdf_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise RenderError(f"{pdf_dir}: cannot make the PDF folder ({e.strerror or e}) — {done}; "
-                          "give --pdf a folder you can write") from None
-    if not pdf_dir.is_dir():
-        raise RenderError(f"{pdf_dir}: not a folder — {done}; give --pdf a folder")
+    make_folder(pdf_dir, lambda e: RenderError(f"{pdf_dir}: cannot make the PDF folder ({e.strerror or e}) — {done}; "
+                                                "give --pdf a folder you can write"),
+                lambda: RenderError(f"{pdf_dir}: not a folder — {done}; give --pdf a folder"))
     with tempfile.TemporaryDirectory(prefix="xlflow-forms-") as tmp:
         srcs = []
         for code in ("form_design", "form_steps"):

@@ -18,6 +18,7 @@ POSIX systems these errors do not exist (``winerror`` is absent) and nothing is 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Callable, TypeVar
 
 #: ERROR_ACCESS_DENIED, ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION.
@@ -52,3 +53,14 @@ def call_retrying_sharing(fn: Callable[..., T], *args, sleep: Callable[[float], 
                 raise
         sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def make_folder(folder: Path, cannot: Callable[[OSError], Exception], not_folder: Callable[[], Exception]) -> None:
+    """Make ``folder`` (and its parents) for a file about to be written there; the door's own
+    words when it cannot be made (``cannot(error)``) or is a file (``not_folder()``)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise cannot(e) from None
+    if not folder.is_dir():
+        raise not_folder()

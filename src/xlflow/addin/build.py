@@ -603,14 +603,11 @@ def check_against_excel(built: Path) -> list:
 
 def _place(built: Path, output: Path) -> None:
     """Copy the checked file beside ``output`` and move it over, atomically."""
+    from ..sharing import make_folder
+
     folder = output.parent
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise AddinError(f"{folder}: the folder cannot be made ({e.strerror or e}) — "
-                         "choose another place with -o") from None
-    if not folder.is_dir():
-        raise AddinError(f"{folder}: not a folder — choose another place with -o")
+    make_folder(folder, lambda e: AddinError(f"{folder}: the folder cannot be made ({e.strerror or e}) — choose another place with -o"),
+                lambda: AddinError(f"{folder}: not a folder — choose another place with -o"))
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=folder)
     except OSError as e:

@@ -306,7 +306,6 @@ class SheetEdit:
         self.formats: dict[int, str] = {}
         self.moves: dict[int, int] = {}
         self.formula_touched = False
-        self.shared_masters_seen = False
 
     @property
     def data(self) -> bytes:
@@ -1109,9 +1108,6 @@ class PackagePort:
             zipraw.write(self.path, Path(dest), members)
         except zipraw.ZipTooLarge:
             raise WorkbookError(f"{self.path.name}: the workbook would be larger than 4 GB — start a new register for the new fiscal year") from None
-
-    def changed_parts(self) -> set[str]:
-        return set(self.changed) | set(self.packed) | self.dropped
 
     # the door's "save" of service.save_atomic
     def save(self, dest) -> None:
