@@ -472,7 +472,12 @@ def test_cli_evaluate_writes_the_default_file_and_explains_a_ce_year(evaluated):
     r = runner.invoke(main, ["evaluate", str(reg), "--fiscal-year", "2569", "--round", "6", "--now", "2026-04-20T10:00"])
     assert r.exit_code == 0, r.output
     out = reg.with_name("Evaluation_FY2569_round6.xlsx")
-    assert r.output == f"wrote {out}\n" and out.exists()
+    assert r.stdout == f"wrote {out}\n" and out.exists()
+    from xlflow.render import font_stand_in
+
+    stand_in = font_stand_in(shown="this PC shows and prints the workbook in")  # here Laksaman: said, not hidden
+    assert stand_in and "TH Sarabun New is not installed here; this PC shows and prints the workbook in Laksaman instead" in stand_in
+    assert r.stderr == f"xlflow: {stand_in}\n"
     r = runner.invoke(main, ["evaluate", str(reg), "--fiscal-year", "2026", "--round", "9"])
     assert r.exit_code == 1
     assert r.output == ("Error: fiscal year 2026 is not a Buddhist Era year — fiscal years are named by the BE year "

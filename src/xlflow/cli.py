@@ -610,6 +610,11 @@ def evaluate(book, fiscal_year, round_months, output, now, as_json):
     except OSError as e:  # one the library did not word (it words the ones it expects)
         raise click.ClickException(f"{e.filename or out}: {e.strerror or e} — the evaluation was not written; "
                                    "check the -o folder and the disk, then run the command again") from None
+    from .render import font_stand_in
+
+    stand_in = font_stand_in(shown="this PC shows and prints the workbook in")
+    if stand_in:  # its row heights are made for the office's font: a look-alike is said, not hidden
+        click.echo(f"xlflow: {stand_in}", err=True)
     if as_json:  # stdout carries the JSON alone
         import json
 

@@ -641,24 +641,35 @@ class _Writer:
         return ws
 
     def table(self, ws, row: int, columns: list[tuple[str, str, float, str | None]], rows: list[list]) -> int:
-        """Columns: (Thai header, English header, width, number format). Returns the next free row."""
+        """Columns: (Thai header, English header, width, number format). A column titled
+        ("", "") is no column of its own: the one on its left spans it (a long officer's name
+        or pause reason in a sheet whose columns other tables share). Returns the next free row."""
+        from copy import copy
+
         from openpyxl.utils import get_column_letter
 
         from .forms import fit_height
 
+        spans = [i for i, (th, en, _w, _f) in enumerate(columns) if i and (th, en) == ("", "")]
         widths = [w for _, _, w, _ in columns]
+        shown = list(widths)  # the width a value has to wrap in: its own and the columns it spans
+        for i in reversed(spans):
+            shown[i - 1] += shown[i]
+            shown[i] = 0
         for i, (th, en, width, _fmt) in enumerate(columns, start=1):
-            c = ws.cell(row=row, column=i, value=f"{th}\n{en}")
-            c.font, c.fill, c.alignment, c.border = self.head, self.fill, self.center, self.box
             ws.column_dimensions[get_column_letter(i)].width = width
-        fit_height(ws, row, [(f"{th}\n{en}", w - 1) for (th, en, w, _) in columns])
-        from copy import copy
-
         made: dict = {}  # number format → the cell style made once (openpyxl hashes every style set anew)
-        for r, values in enumerate(rows, start=row + 1):
+        for r, values in enumerate([None] + rows, start=row):
+            head = values is None
+            if head:
+                values = [f"{th}\n{en}" if (th, en) != ("", "") else None for th, en, _w, _f in columns]
             for i, v in enumerate(values, start=1):
                 c = ws.cell(row=r, column=i)
-                bk.set_text(c, v)
+                if head:
+                    c.value = v
+                    c.font, c.fill, c.alignment, c.border = self.head, self.fill, self.center, self.box
+                    continue
+                bk.set_text(c, v if i - 1 not in spans else None)
                 fmt = columns[i - 1][3] if v is not None else None
                 if fmt not in made:
                     c.font, c.border, c.alignment = self.body, self.box, self.wrap
@@ -667,7 +678,9 @@ class _Writer:
                     made[fmt] = copy(c._style)
                 else:
                     c._style = copy(made[fmt])
-            fit_height(ws, r, [(v, w) for v, w in zip(values, widths) if isinstance(v, str)])
+            for i in spans:
+                ws.merge_cells(start_row=r, start_column=i, end_row=r, end_column=i + 1)
+            fit_height(ws, r, [(v, w - 1 if head else w) for v, w in zip(values, shown) if isinstance(v, str) and w])
         return row + 1 + len(rows)
 
     def page(self, ws, title_row: int, landscape: bool = True) -> None:
@@ -802,7 +815,7 @@ def write_workbook(summary: dict, book, book_path: Path, made_at: datetime):
         b = cv.cell(row=r, column=2)
         bk.set_text(b, v)
         b.font, b.alignment = w.body, w.left
-        fit_height(cv, r, [(a.value, 46), (str(v), 70)])
+        fit_height(cv, r, [(a.value, 46), (str(v), 70)], words=True)  # a witness or a hash breaks only at a hyphen
         r += 1
     r += 1
     notes = [

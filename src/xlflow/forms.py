@@ -203,9 +203,20 @@ def _word_lines(part: str, per_line: float) -> int:
     """Lines of one paragraph of the manual's Thai, wrapped as LibreOffice and Excel wrap it:
     at a space, or between two Thai words, but never inside a run joined by "/" up to the
     word after its last slash ("ความสำเร็จในการจัดส่งความเห็น/ข้อเสนอ/ท่าที…"). Such a run
-    that does not fit in what is left of a line starts the next one ("5.2" stays alone)."""
+    that does not fit in what is left of a line starts the next one ("5.2" stays alone).
+    A word with no Thai in it (a hash, a file name) breaks only after a hyphen; a piece
+    longer than a line starts a line of its own and is cut where the line ends."""
     lines, used = 1, 0.0
     for word in part.split():
+        if not _THAI.search(word):
+            for k, piece in enumerate(re.findall(r"[^-]*-|[^-]+", word)):
+                size, space = _text_width(piece), 1 if used and not k else 0
+                if used and used + space + size > per_line:
+                    lines, used, space = lines + 1, 0.0, 0
+                used += space + size
+                while used > per_line:
+                    lines, used = lines + 1, used - per_line
+            continue
         cut = word.rfind("/") + 1
         cut = cut + len(re.match(r"[\u0E00-\u0E7F]{0,6}", word[cut:])[0]) if cut else 0
         head, tail = _text_width(word[:cut]), _text_width(word[cut:])
@@ -218,6 +229,9 @@ def _word_lines(part: str, per_line: float) -> int:
         while used > per_line:  # the rest breaks between words, anywhere on the line
             lines, used = lines + 1, used - per_line
     return lines
+
+
+_THAI = re.compile(r"[\u0E00-\u0E7F]")
 
 
 def _shown(v: object) -> str:

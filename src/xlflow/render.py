@@ -78,10 +78,11 @@ notice: Callable[[str], None] = _say_on_stderr
 FONT = "TH Sarabun New"
 
 
-def font_stand_in(font: str = FONT) -> str | None:
+def font_stand_in(font: str = FONT, shown: str = "the PDF is set in") -> str | None:
     """Where ``font`` is not installed, the words that say which font LibreOffice draws
     instead (fontconfig's choice), so that a PDF in a look-alike is never passed off as the
-    original; None when it is installed or fontconfig cannot say."""
+    original; None when it is installed or fontconfig cannot say. ``shown``: what is drawn
+    in the stand-in, in words that end before its name."""
     import shutil
     import subprocess
 
@@ -95,7 +96,7 @@ def font_stand_in(font: str = FONT) -> str | None:
     family = got.split(",")[0].strip()
     if not family or family.casefold() == font.casefold():
         return None
-    return f"{font} is not installed here; the PDF is set in {family} instead (install {font} for the office's own font)"
+    return f"{font} is not installed here; {shown} {family} instead (install {font} for the office's own font)"
 
 
 def on_windows() -> bool:
