@@ -415,3 +415,17 @@ def test_a_batch_can_register_a_letter_and_act_on_it_in_one_save(register_book):
     view = service.show(register_book, "1/2569", now=datetime(2026, 11, 25, 9, 7))
     assert (view["substep"], view["unit"]) == ("1.3", "วท.")
     assert service.verify(register_book) is None
+
+
+def test_a_segment_made_fast_is_the_segment_made_the_usual_way():
+    import dataclasses
+
+    from xlflow.model import Pause, Segment, segment
+
+    t0, t1 = datetime(2026, 11, 25, 9, 0, tzinfo=BKK), datetime(2026, 11, 25, 10, 0, tzinfo=BKK)
+    args = ("7/2570", "2.1", 1, t0, t1, (Pause(t0, t1, "รอ"),), "กนก", "advance")
+    fast, usual = segment(*args), Segment(*args)
+    assert fast == usual and hash(fast) == hash(usual) and repr(fast) == repr(usual)
+    assert dataclasses.replace(fast, finished=None) == dataclasses.replace(usual, finished=None)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.finished = None

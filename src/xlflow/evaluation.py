@@ -57,7 +57,7 @@ from .model import ItemState, LogEntry, Pause, Segment
 from .process import Process
 from .schema import SHEETS
 from .thaidate import THAI_MONTHS_ABBR, fiscal_year as fiscal_year_of, format_date, format_datetime, round_range, to_thai_digits
-from .workflow import ENDINGS, replay, segment_minutes
+from .workflow import ENDINGS, received_of, replay, segment_minutes
 from .worktime import BKK, WorkCalendar, local
 
 NOT_ASSIGNED = "(ยังไม่มอบหมาย)"
@@ -192,6 +192,14 @@ def _stats_of(row) -> dict:
             "p90": float(row["p90"]), "max": float(row["max"])}
 
 
+#: The columns of :func:`_facts`' frames: one row per finished sub-step segment, per letter, per pause.
+SEG_COLUMNS = ["item", "subject", "substep", "step", "round", "finished", "minutes", "standard", "by", "outcome",
+               "officer", "officer_sub", "pass", "note", "officer_now"]
+LETTER_COLUMNS = ["item", "subject", "received", "completed_at", "ended", "ended_substep", "ended_by", "end_note",
+                  "forwarded_to", "officer", "rounds", "reply_by", "reply_date", "reply_no", "lead", "sendbacks"]
+PAUSE_COLUMNS = ["item", "substep", "reason", "start", "end", "minutes", "officer", "finished"]
+
+
 def _facts(book, cutoff: datetime, progress, since: datetime | None = None) -> tuple:
     """Per-item facts: one row per finished sub-step segment, per letter, per pause, per open item.
 
@@ -201,13 +209,10 @@ def _facts(book, cutoff: datetime, progress, since: datetime | None = None) -> t
     walked segment by segment, and the previous round's comparison walks only its own letters."""
     process: Process = book.process
     cal: WorkCalendar = book.calendar
-    groups: dict[str, list[LogEntry]] = {}
-    for e in book.log:
-        groups.setdefault(e.item, []).append(e)
-    notes = {(e.item, e.at): e.note for e in book.log if e.action == "reject"}
     problems: list[str] = [str(p) for p in getattr(book, "problems", [])]
     officer_roles = _officer_roles(process)
     officer_sub = {sub.code: bool(officer_roles & set(sub.roles)) for sub in process}  # once per sub-step, not per case
+    subs = process._index  # code → sub-step, one dict look-up per segment
     seg_rows, letter_rows, pause_rows, open_rows = [], [], [], []
     unknown_subs: set[str] = set()
     # an item's replay and its segments' working minutes do not depend on the round: the
@@ -215,7 +220,13 @@ def _facts(book, cutoff: datetime, progress, since: datetime | None = None) -> t
     cache = book.__dict__.get("_evaluation_cache")
     if cache is None or cache["calendar"] is not cal or cache["process"] is not process:  # a calendar edited: timed anew
         cache = book.__dict__["_evaluation_cache"] = {"state": {}, "minutes": {}, "calendar": cal, "process": process}
-    states, minutes_of = cache["state"], cache["minutes"]
+    if "groups" not in cache:  # the Log by item, and each send-back's note: read once for every round
+        groups: dict[str, list[LogEntry]] = {}
+        for e in book.log:
+            groups.setdefault(e.item, []).append(e)
+        cache["groups"] = groups
+        cache["notes"] = {(e.item, e.at): e.note for e in book.log if e.action == "reject"}
+    states, minutes_of, groups, notes = cache["state"], cache["minutes"], cache["groups"], cache["notes"]
 
     def seg_minutes(seg):
         key = id(seg)
@@ -226,6 +237,8 @@ def _facts(book, cutoff: datetime, progress, since: datetime | None = None) -> t
     for item, entries in _progress(groups.items(), len(groups), "evaluation", progress):
         try:
             if item not in states:
+                if entries[0].action == "register" and received_of(entries[0]) >= cutoff:
+                    continue  # received after the round's end: in none of its figures, and not replayed for them
                 states[item] = replay(entries, process)
             state = states[item]
             if since is not None and state.completed_at is not None and state.completed_at < since:
@@ -241,41 +254,34 @@ def _facts(book, cutoff: datetime, progress, since: datetime | None = None) -> t
         segs = state.segments
         subject = letter.subject if letter else ""
         sendback_count = sum(1 for s in segs if s.outcome == "reject")
-        letter_rows.append({
-            "item": item, "subject": subject, "received": segs[0].started, "completed_at": state.completed_at,
-            "ended": state.ended, "ended_substep": segs[-1].substep, "ended_by": segs[-1].by, "end_note": state.end_note,
-            "forwarded_to": state.forwarded_to, "officer": officer_now, "rounds": state.round,
-            "reply_by": letter.reply_by if letter else None, "reply_date": state.reply_date, "reply_no": state.reply_no,
-            "lead": cal.between(segs[0].started, state.completed_at) if state.completed_at and not state.ended else None,
-            "sendbacks": sendback_count,
-        })
+        letter_rows.append((
+            item, subject, segs[0].started, state.completed_at, state.ended, segs[-1].substep, segs[-1].by, state.end_note,
+            state.forwarded_to, officer_now, state.round, letter.reply_by if letter else None, state.reply_date,
+            state.reply_no, cal.between(segs[0].started, state.completed_at) if state.completed_at and not state.ended else None,
+            sendback_count,
+        ))
         if state.ended == "cancelled":
             continue  # a registration made by mistake: no letter, no figure
-        pass_id = None
-        prev = None
+        pass_id = pass_key = None
         for seg in segs:
             if seg.finished is None or seg.outcome in ENDINGS:  # open, or where it ended early: no case
                 continue
-            sub = process[seg.substep] if seg.substep in process else None
+            sub = subs.get(seg.substep)
             if sub is None:
                 unknown_subs.add(seg.substep)
                 continue
-            if prev is None or prev.round != seg.round or process[prev.substep].step != sub.step:
-                pass_id = f"{item}\x1f{len(seg_rows)}"
-            prev = seg
+            if pass_key != (seg.round, sub.step):  # a new pass: another step, or the same one again after a send-back
+                pass_key, pass_id = (seg.round, sub.step), f"{item}\x1f{len(seg_rows)}"
             minutes = seg_minutes(seg)
-            seg_rows.append({
-                "item": item, "subject": subject, "substep": seg.substep, "step": sub.step, "round": seg.round,
-                "finished": seg.finished, "minutes": minutes, "standard": sub.standard, "by": seg.by,
-                "outcome": seg.outcome, "officer": officer, "officer_sub": officer_sub[seg.substep],
-                "pass": pass_id, "note": notes.get((item, seg.finished), "") if seg.outcome == "reject" else "",
-                "officer_now": officer_now,
-            })
+            seg_rows.append((  # a tuple in SEG_COLUMNS' order: a million of them are made for a large register
+                item, subject, seg.substep, sub.step, seg.round, seg.finished, minutes, sub.standard, seg.by,
+                seg.outcome, officer, officer_sub[seg.substep], pass_id,
+                notes.get((item, seg.finished), "") if seg.outcome == "reject" else "", officer_now,
+            ))
             for p in seg.pauses:
                 if p.end is not None:
-                    pause_rows.append({"item": item, "substep": seg.substep, "reason": (p.reason or "").strip() or "(ไม่ระบุ)",
-                                       "start": p.start, "end": p.end, "minutes": cal.between(p.start, p.end),
-                                       "officer": officer, "finished": seg.finished})
+                    pause_rows.append((item, seg.substep, (p.reason or "").strip() or "(ไม่ระบุ)", p.start, p.end,
+                                       cal.between(p.start, p.end), officer, seg.finished))
         at_end = _at_cutoff(state, cutoff)
         if at_end is not None:
             seg, paused = at_end
@@ -300,13 +306,13 @@ def _facts(book, cutoff: datetime, progress, since: datetime | None = None) -> t
     import pandas as pd
 
     def frame(rows, columns):
-        return pd.DataFrame(rows, columns=columns) if rows else pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+        if not rows:
+            return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+        return pd.DataFrame.from_records(rows, columns=columns)
 
-    segs_df = frame(seg_rows, ["item", "subject", "substep", "step", "round", "finished", "minutes", "standard", "by", "outcome",
-                               "officer", "officer_sub", "pass", "note", "officer_now"])
-    letters_df = frame(letter_rows, ["item", "subject", "received", "completed_at", "ended", "ended_substep", "ended_by", "end_note",
-                                     "forwarded_to", "officer", "rounds", "reply_by", "reply_date", "reply_no", "lead", "sendbacks"])
-    pauses_df = frame(pause_rows, ["item", "substep", "reason", "start", "end", "minutes", "officer", "finished"])
+    segs_df = frame(seg_rows, SEG_COLUMNS)
+    letters_df = frame(letter_rows, LETTER_COLUMNS)
+    pauses_df = frame(pause_rows, PAUSE_COLUMNS)
     return segs_df, letters_df, pauses_df, open_rows, problems
 
 

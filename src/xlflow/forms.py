@@ -194,9 +194,12 @@ def _text_width(s: str) -> int:
 
 def _lines_needed(text: str, width: float, words: bool = False) -> int:
     per_line = max(1.0, width * 0.82)  # measured: LibreOffice fits ~0.88 base characters of 14 pt TH Sarabun New per width unit; words do not split
+    text = _shown(text)
+    if len(text) <= per_line and "\n" not in text:  # every character counted, marks too: one line, whatever the wrapping
+        return 1
     if words:  # the waste at each line's end is counted word by word, so the measured width is used
-        return sum(_word_lines(part, max(1.0, width * 0.86)) for part in _shown(text).split("\n"))
-    return sum(max(1, math.ceil(_text_width(part) / per_line)) for part in _shown(text).split("\n"))
+        return sum(_word_lines(part, max(1.0, width * 0.86)) for part in text.split("\n"))
+    return sum(max(1, math.ceil(_text_width(part) / per_line)) for part in text.split("\n"))
 
 
 def _word_lines(part: str, per_line: float) -> int:

@@ -152,6 +152,21 @@ class Segment:
     outcome: str = ""  # advance / approve / reject / done, or cancel / close / forward (it ended the item here)
 
 
+def segment(item: str, substep: str, round: int, started: datetime, finished: datetime | None,
+            pauses: tuple[Pause, ...], by: str, outcome: str) -> Segment:
+    """A :class:`Segment`, made without the frozen dataclass's ``__init__`` (which sets each
+    field through ``object.__setattr__``): a replay of a large register makes a million and
+    a half of them, and this is four times faster. Equal, hashed and printed as one made the
+    usual way."""
+    s = _new(Segment)
+    s.__dict__.update(item=item, substep=substep, round=round, started=started, finished=finished, pauses=pauses,
+                      by=by, outcome=outcome)
+    return s
+
+
+_new = object.__new__
+
+
 @dataclass(frozen=True)
 class ItemState:
     """The state of an item, derived from its log entries (never stored as truth)."""

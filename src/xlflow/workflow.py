@@ -22,7 +22,7 @@ from datetime import date, datetime
 from typing import Iterable
 
 from .errors import IllegalAction, MissingField, NotPermitted, XlflowError
-from .model import DONE, ItemState, LogEntry, Pause, Segment, as_row, entry_of
+from .model import DONE, ItemState, LogEntry, Pause, Segment, as_row, entry_of, segment
 from .process import END, REQUIRABLE, Process
 from .worktime import WorkCalendar, local
 
@@ -170,7 +170,7 @@ def _fold(entries: list[LogEntry], process: Process, history: bool = True) -> It
     # need not be.
     reg = entries[0]
     item = reg.item
-    received = _dt(reg.data.get("received_at")) or reg.at
+    received = received_of(reg)
     first = process.first
     subs = process._index  # built once per process, not per item
     # a segment while it is built: [substep, round, started, finished, pauses, by, outcome]
@@ -245,7 +245,7 @@ def _fold(entries: list[LogEntry], process: Process, history: bool = True) -> It
         last_by=last.by,
         last_action=last.action,
         segments=tuple(
-            Segment(item=item, substep=s[0], round=s[1], started=s[2], finished=s[3], pauses=tuple(s[4]), by=s[5], outcome=s[6])
+            segment(item, s[0], s[1], s[2], s[3], tuple(s[4]), s[5], s[6])
             for s in (segs if history else segs[-1:] if substep != DONE else ())
         ),
         effective=tuple(map(_SEQ, entries)),
@@ -597,6 +597,13 @@ def _where(state: ItemState, process: Process) -> str:
         return f"item {state.item} (done)"
     name = process[state.substep].name_th if state.substep in process else "?"
     return f"item {state.item} at {state.substep} ({name})"
+
+
+def received_of(reg: LogEntry) -> datetime:
+    """When the letter of a ``register`` entry was received (its first segment starts then):
+    the time typed on the registration, else the registration's own. Read without a replay,
+    so that a round can leave out letters received after it unreplayed."""
+    return _dt(reg.data.get("received_at")) or reg.at
 
 
 def _dt(v) -> datetime | None:
