@@ -12,7 +12,9 @@ must lie inside the clip in force. A page's header and footer are clipped the sa
 found too.
 
 Only what LibreOffice writes is read: simple TrueType fonts (``/Widths``), rectangular clips
-(a turned or slanted glyph counts by the box around it). Anything else fails loudly rather than passing unseen.
+(a turned or slanted glyph counts by the box around it), page content only: LibreOffice
+draws cells, charts and shapes there, not in form XObjects, and a page that has one fails
+loudly rather than passing unseen (a picture, an image XObject, has no text to check). Anything else unread fails loudly too.
 """
 
 from __future__ import annotations
@@ -138,6 +140,8 @@ def lines_and_clips(pdf: Path) -> list[tuple[int, Box, Box | None, bytes]]:
     out = []
     for page_no, page in enumerate(reader.pages, start=1):
         fonts = {name: _Font(f) for name, f in (page["/Resources"].get("/Font") or {}).items()}
+        if any(x.get_object().get("/Subtype") == "/Form" for x in (page["/Resources"].get("/XObject") or {}).values()):
+            raise AssertionError(f"page {page_no}: pdf_cells does not enter form XObjects (content drawn apart)")
         ops = ContentStream(page.get_contents(), reader).operations
         state = {"ctm": IDENTITY, "clip": None, "font": None, "size": 0.0, "tz": 100.0, "rise": 0.0, "tc": 0.0, "tw": 0.0}
         stack: list[dict] = []
@@ -220,7 +224,7 @@ def _words(pdf: Path) -> dict[int, list[tuple[Box, str]]]:
 def cut_lines(pdf: Path) -> list[Cut]:
     """The lines of ``pdf`` drawn under a clip that does not hold them whole."""
     cuts = [(page, line, clip) for page, line, clip, codes in lines_and_clips(pdf)
-            if codes.strip() and clip is not None and not line.inside(clip)]
+            if clip is not None and not line.inside(clip)]
     if not cuts:
         return []
     words = _words(pdf)
