@@ -598,6 +598,48 @@ def test_the_evaluation_counts_each_ending_under_its_heading_and_leaves_cancelle
     assert (t["reply_by_total"], t["reply_by_met"], t["reply_by_met_pct"], t["reply_own_date"]) == (2, 1, 50.0, 1)
 
 
+def test_a_cancelled_registration_counts_in_the_round_it_was_registered_not_received():
+    """Received 30 September 2026 (fiscal year 2569) at 16:00, registered and cancelled on
+    1 October (2570): the number was taken in 2570's first round, and so is the cancellation."""
+    log = _letter_log("6/2570", datetime(2026, 10, 1, 9, 0), "1.2", ("cancel", {"note": "ซ้ำ"}), 0)
+    reg = log[0]
+    log[0] = LogEntry(reg.seq, reg.item, reg.substep, reg.action, reg.at, reg.by, reg.note,
+                      {**reg.data, "received_at": "2026-09-30T16:00:00"})
+    b = eval_book()
+    b = bk.Book(path=None, process=b.process, calendar=b.calendar, holidays=[], people=b.people,
+                letters={"6/2570": Letter(item="6/2570", received_at=datetime(2026, 9, 30, 16, 0), subject="ซ้ำ")},
+                log=log, register_rows={}, log_rows={}, sha256="0" * 64)
+    before = summarize(b, 2569, 12, datetime(2026, 10, 5, 9, 0), compare=False)
+    after = summarize(b, 2570, 6, datetime(2027, 4, 20, 9, 0), compare=False)
+    assert (before["totals"]["cancelled"], before["ended"]) == (0, [])
+    assert after["totals"]["cancelled"] == 1 and [x["item"] for x in after["ended"]] == ["6/2570"]
+    assert before["totals"]["received"] == after["totals"]["received"] == 0  # a cancelled registration is no letter
+
+
+def test_a_letter_still_open_past_its_reply_by_date_is_missed_not_left_out(tmp_path):
+    """F, received 5 October 2026 with a reply-by date of 9 October, is still at 3.1 when the
+    round ends: the sender's date has passed unanswered. G, open too, is asked for by 2 May
+    2027, after the round: not judged yet."""
+    b = eval_book()
+    day = datetime(2026, 10, 5, 9, 0)
+    log = list(b.log)
+    for item in ("6/2570", "7/2570"):
+        log += _letter_log(item, day, "3.1", None, len(log))
+    letters = {**b.letters, "6/2570": Letter(item="6/2570", received_at=day, subject="หนังสือ 6/2570", reply_by=date(2026, 10, 9)),
+               "7/2570": Letter(item="7/2570", received_at=day, subject="หนังสือ 7/2570", reply_by=date(2027, 5, 2))}
+    b = bk.Book(path=None, process=b.process, calendar=b.calendar, holidays=[], people=b.people, letters=letters, log=log,
+                register_rows={}, log_rows={}, sha256="0" * 64)
+    s = summarize(b, 2570, 6, datetime(2027, 4, 20, 9, 0))
+    replies = {x["item"]: (x["answered"], x["on_time"], x["unanswered"]) for x in s["replies"]}
+    assert replies == {"4/2570": (date(2026, 10, 5), True, False), "5/2570": (date(2026, 10, 5), False, False),
+                       "6/2570": (None, False, True)}
+    t = s["totals"]
+    assert (t["reply_by_total"], t["reply_by_met"], t["open"]) == (3, 1, 2)
+    wb = write_workbook(s, b, tmp_path / "r.xlsx", datetime(2027, 4, 20, 9, 0))
+    row = next(r for r in wb["ตอบตามกำหนด"].iter_rows(min_row=4, max_col=8, values_only=True) if r[0] == "6/2570")
+    assert row[3:5] == ("-", "ยังไม่ตอบ ณ สิ้นรอบ (not answered at the round's end)") and row[6] == "ไม่ (no)"
+
+
 def test_the_evaluation_workbook_has_the_headings_and_the_cover_counts(tmp_path):
     b = eval_book()
     s = summarize(b, 2570, 6, datetime(2027, 4, 20, 9, 0))

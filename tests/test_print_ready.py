@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import subprocess
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -127,3 +127,11 @@ def test_the_forms_page_footer_is_drawn_whole(tmp_path):
     reg = template.init(tmp_path / "Coordination_Register.xlsx", today=date(2026, 11, 25))
     for pdf in write_forms(reg, tmp_path / "pdf")[1:]:
         assert _pages_with_cut_footer(pdf, tmp_path) == [], pdf.name
+
+
+@pytest.mark.parametrize("typed", [date(2026, 10, 1), datetime(2026, 10, 1), "2026-10-01"])
+def test_an_effective_date_prints_in_the_buddhist_era_however_it_was_typed(typed):
+    wb = Workbook()
+    fill_form_sheets(wb, Process.default(), {"effective_date": typed})
+    assert "วันที่มีผลบังคับใช้ 1 ตุลาคม 2569 " in wb[FORMS[0]].oddHeader.right.text
+    assert "2026" not in wb[FORMS[1]].oddHeader.right.text

@@ -821,7 +821,7 @@ class RoundStats:
     completed: int = 0  # items completed in the period
     steps: int = 0  # sub-steps finished in the period
     within: int = 0  # of them, within their standard
-    reply_by_total: int = 0  # completed letters whose sender asked for an answer by a date
+    reply_by_total: int = 0  # letters whose sender asked for an answer by a date: completed, or open with it passed
     reply_by_met: int = 0  # of them, answered by then
     lead_time_median_minutes: float | None = None  # receipt to the answer sent, working minutes
 

@@ -26,13 +26,15 @@ Rules:
 * An item that ended before its last sub-step (issue 18, :data:`xlflow.workflow.ENDINGS`):
   a **cancelled** registration (a duplicate, the wrong register) was never a letter to work
   on — it is left out of every figure and counted under its own heading in the round its
-  number was taken (received); an item **closed** early or **sent on** is counted under its
+  number was taken (registered: a letter received on 30 September and registered, then
+  cancelled, on 1 October is the new fiscal year's); an item **closed** early or **sent on** is counted under its
   own heading in the round it ended, its sub-steps finished before count as usual, and the
   sub-step it ended at is no case (it was not finished: neither within nor past standard).
   Neither is "completed" (answered through the last sub-step).
-* Reply-by compliance (the sender's outcome): of the letters completed in the round whose
-  sender asked for an answer by a date, those answered by then — by the answer's own date
-  when 5.2 recorded it, else the day 5.2 finished.
+* Reply-by compliance (the sender's outcome): the letters whose sender asked for an answer
+  by a date, completed in the round or still open at its end with the date passed, and of
+  them those answered by then — by the answer's own date when 5.2 recorded it, else the day
+  5.2 finished. A letter still open past its date is missed, not left out.
 
 :func:`summarize` returns plain numbers (what the tests compare); :func:`evaluate` writes
 them, with charts and the two appendix forms, to a new workbook.
@@ -195,7 +197,7 @@ def _stats_of(row) -> dict:
 #: The columns of :func:`_facts`' frames: one row per finished sub-step segment, per letter, per pause.
 SEG_COLUMNS = ["item", "subject", "substep", "step", "round", "finished", "minutes", "standard", "by", "outcome",
                "officer", "officer_sub", "pass", "note", "officer_now"]
-LETTER_COLUMNS = ["item", "subject", "received", "completed_at", "ended", "ended_substep", "ended_by", "end_note",
+LETTER_COLUMNS = ["item", "subject", "received", "registered", "completed_at", "ended", "ended_substep", "ended_by", "end_note",
                   "forwarded_to", "officer", "rounds", "reply_by", "reply_date", "reply_no", "lead", "sendbacks"]
 PAUSE_COLUMNS = ["item", "substep", "reason", "start", "end", "minutes", "officer", "finished"]
 
@@ -255,7 +257,7 @@ def _facts(book, cutoff: datetime, progress, since: datetime | None = None) -> t
         subject = letter.subject if letter else ""
         sendback_count = sum(1 for s in segs if s.outcome == "reject")
         letter_rows.append((
-            item, subject, segs[0].started, state.completed_at, state.ended, segs[-1].substep, segs[-1].by, state.end_note,
+            item, subject, segs[0].started, segs[0].finished, state.completed_at, state.ended, segs[-1].substep, segs[-1].by, state.end_note,
             state.forwarded_to, officer_now, state.round, letter.reply_by if letter else None, state.reply_date,
             state.reply_no, cal.between(segs[0].started, state.completed_at) if state.completed_at and not state.ended else None,
             sendback_count,
@@ -393,7 +395,7 @@ def summarize(book, fiscal_year: int, round_months: int, now: datetime, progress
     live = letters[letters["ended"] != "cancelled"]
     received_in = live[inside(live["received"])]
     completed = live[inside(live["completed_at"]) & (live["ended"] == "")]
-    ended_at = letters["completed_at"].where(letters["ended"] != "cancelled", letters["received"])
+    ended_at = letters["completed_at"].where(letters["ended"] != "cancelled", letters["registered"])  # its number's round
     was_ended = (letters["ended"] != "") & inside(ended_at)
     ended = letters[was_ended].assign(at=ended_at[was_ended])
     ended_items = [_py({"item": r.item, "subject": r.subject, "status": r.ended, "substep": r.ended_substep, "at": r.completed_at,
@@ -405,8 +407,12 @@ def summarize(book, fiscal_year: int, round_months: int, now: datetime, progress
         answered = r.reply_date if isinstance(r.reply_date, date) else r.completed_at.date()
         replies.append({"item": r.item, "subject": r.subject, "reply_by": r.reply_by, "answered": answered,
                         "own_date": isinstance(r.reply_date, date), "reply_no": r.reply_no,
-                        "on_time": answered <= r.reply_by, "officer": r.officer})
-    replies.sort(key=lambda r: (r["on_time"], r["answered"], r["item"]))
+                        "on_time": answered <= r.reply_by, "officer": r.officer, "unanswered": False})
+    for o in open_items:  # still open when the round ended, its date already passed: missed, not left out
+        if isinstance(o["reply_by"], date) and o["reply_by"] < cutoff.date():
+            replies.append({"item": o["item"], "subject": o["subject"], "reply_by": o["reply_by"], "answered": None,
+                            "own_date": False, "reply_no": "", "on_time": False, "officer": o["officer"], "unanswered": True})
+    replies.sort(key=lambda r: (r["on_time"], r["answered"] or date.max, r["item"]))
     on_time = sum(1 for r in replies if r["on_time"])
     rounds_completed = {int(k): int(v) for k, v in completed.groupby("rounds").size().sort_index().items()}
     # months
@@ -825,8 +831,10 @@ def write_workbook(summary: dict, book, book_path: Path, made_at: datetime):
         r += 1
     r += 1
     notes = [
-        "เวลาทั้งหมดเป็นนาทีทำการ (จันทร์–ศุกร์ 08:30–12:00 และ 13:00–16:30 เว้นวันหยุดราชการในแผ่นงานวันหยุดราชการ) คำนวณจากบันทึกการดำเนินงาน ไม่นับเวลาพักเรื่อง",
-        "All times are working minutes computed from the Log with the Calendar, pauses excluded; a sub-step counts in the round when it finished inside it.",
+        "เวลาทั้งหมดเป็นนาทีทำการ (จันทร์–ศุกร์ 08:30–12:00 และ 13:00–16:30 เว้นวันหยุดราชการในแผ่นงานวันหยุดราชการ) คำนวณจากบันทึกการดำเนินงาน "
+        "ไม่นับเวลาพักเรื่อง ยกเว้นระยะเวลารับถึงตอบซึ่งนับรวมเวลาพักเรื่อง (ผู้ส่งรอตลอดเวลานั้น)",
+        "All times are working minutes computed from the Log with the Calendar, pauses excluded — except the lead time from receipt "
+        "to the answer, which counts them (the sender waits through them); a sub-step counts in the round when it finished inside it.",
         "มาตรฐานเวลาตามแผ่นงาน ขั้นตอนการปฏิบัติงาน (คู่มือ หัวข้อ ๖) / Standards from the Process sheet (manual, section 6).",
     ]
     notes += [f"• {x}" for x in book.process.inconsistencies()]
@@ -933,8 +941,9 @@ def write_workbook(summary: dict, book, book_path: Path, made_at: datetime):
         ("ตอบเมื่อ", "Answered", 13, bk.DATE_FORMAT), ("ตามวันที่", "Answered by", 20, None),
         ("เลขที่หนังสือตอบ", "Reply no.", 20, None), ("ตามกำหนด", "On time", 12, None), ("เจ้าหน้าที่", "Officer", 24, None),
     ]
-    rows = [[x["item"], x["subject"], x["reply_by"], x["answered"],
-             "ลงวันที่หนังสือตอบ (its own date)" if x["own_date"] else "วันที่ 5.2 เสร็จ (5.2 finished)",
+    rows = [[x["item"], x["subject"], x["reply_by"], x["answered"] or "-",
+             "ยังไม่ตอบ ณ สิ้นรอบ (not answered at the round's end)" if x["unanswered"]
+             else "ลงวันที่หนังสือตอบ (its own date)" if x["own_date"] else "วันที่ 5.2 เสร็จ (5.2 finished)",
              x["reply_no"] or "-", "ใช่ (yes)" if x["on_time"] else "ไม่ (no)", x["officer"]] for x in s["replies"]]
     r = w.table(ws, 3, cols, rows)
     ws.cell(row=r + 1, column=1, value="ตอบเมื่อ = ลงวันที่หนังสือตอบ ถ้าบันทึกไว้ที่ขั้นตอน 5.2 มิฉะนั้นวันที่ 5.2 เสร็จ / answered = the answer's own date "

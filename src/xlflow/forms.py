@@ -106,7 +106,7 @@ def form_fields(process: Process, info: dict) -> dict[str, str]:
     fd = process.form_defaults
     out = {}
     for key, _label in INFO_FIELDS:
-        given = str(info.get(key) or "").strip()
+        given = _field_text(info.get(key))
         if given:
             out[key] = given
         elif key == "process_name":
@@ -116,6 +116,23 @@ def form_fields(process: Process, info: dict) -> dict[str, str]:
         else:
             out[key] = fd.get(_DEFAULT_KEYS.get(key, ""), "")
     return out
+
+
+def _field_text(v: object) -> str:
+    """An info-sheet value as the forms print it: a date (a date cell, or typed as
+    2026-10-01) in the Buddhist Era, as official documents date themselves."""
+    from datetime import date, datetime
+
+    from .thaidate import format_date
+
+    if isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}(?:[ T]00:00(?::00)?)?", v.strip()):
+        try:
+            v = datetime.fromisoformat(v.strip())
+        except ValueError:
+            pass
+    if isinstance(v, (date, datetime)):
+        return format_date(v)
+    return str(v or "").strip()
 
 
 #: The document-control fields, in the order the forms' page header prints them.
