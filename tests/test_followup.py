@@ -68,6 +68,18 @@ def test_the_officer_is_reminded_each_working_day_the_item_stays_late(late, smtp
     assert keys_to(r, "somchai@mol.go.th") == ["1/2569|2.1|0|overdue#r8"]  # the step reached, not the ones missed
 
 
+def test_an_item_first_found_long_overdue_is_announced_once_not_also_reminded(late, smtp_server):
+    """The checker's first run is a week after 1/2569 fell due: its officer reads it once, as
+    newly overdue; the reminder due that day is recorded, and the next comes in its own time."""
+    r = run_check(late, at(2026, 12, 3, 10, 0))  # Thu 3 Dec: 6 working days past Wednesday 25 November's 10:00
+    assert keys_to(r, "somchai@mol.go.th") == ["1/2569|2.1|0|overdue", "1/2569|2.1|0|overdue#r6"]  # both recorded
+    text = inbox(smtp_server)["somchai@mol.go.th"][-1].get_body(("plain",)).get_content()
+    assert text.count("1/2569") == 1 and "เตือนครั้งที่" not in text
+    assert keys_to(run_check(late, at(2026, 12, 3, 15, 0)), "somchai@mol.go.th") == []
+    r = run_check(late, at(2026, 12, 4, 10, 0))
+    assert keys_to(r, "somchai@mol.go.th") == ["1/2569|2.1|0|overdue#r7"]
+
+
 def test_escalation_to_the_group_and_then_the_bureau_director_past_multiples_of_the_standard(late, smtp_server):
     run_check(late, AFTER)
     # 2.1's 60 minutes count as one working day (420): twice that is 840 minutes spent, at 09:00 Friday

@@ -210,11 +210,12 @@ class Digest:
     director: bool = False
     followups: tuple[FollowUp, ...] = ()  # reminders and escalations to this person
     new: frozenset = frozenset()  # keys of the summary's breaches and notices this person has not had
+    covered: tuple[str, ...] = ()  # reminders the first announcement of their breach in this message stands for
 
     @property
     def keys(self) -> list[str]:
         """Every key this message announces for the first time to its address: recorded once it is accepted."""
-        return [*(b.key for b in self.own), *(x.key for x in self.followups),
+        return [*(b.key for b in self.own), *(x.key for x in self.followups), *self.covered,
                 *(b.key for b in self.summary if b.key in self.new), *(n.key for n in self.notices if n.key in self.new)]
 
     @property
@@ -533,6 +534,9 @@ def plan_digests(findings: Findings, pending: Callable[[list[str], str], list[st
         shown = {k for k in own if k in left}
         summary = [k for k in every if k not in shown]
         new = frozenset(k for k in [*summary, *notices] if k in left)
+        # a breach found already long overdue is announced once: its first notice stands for the
+        # reminder due the same day (recorded as sent, so the next one comes in its own time)
+        covered = tuple(x.key for x in ups if x.key in left and x.what == "reminder" and x.breach.key in shown)
         out.append(Digest(
             email=who.email,
             names=who.names,
@@ -540,8 +544,9 @@ def plan_digests(findings: Findings, pending: Callable[[list[str], str], list[st
             summary=tuple(by_key[k] for k in summary),
             notices=tuple(findings.notices) if who.director else (),
             director=who.director,
-            followups=tuple(x for x in ups if x.key in left),
+            followups=tuple(x for x in ups if x.key in left and x.key not in covered),
             new=new,
+            covered=covered,
         ))
     return out
 
