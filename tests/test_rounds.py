@@ -109,6 +109,8 @@ def test_the_covering_message_agrees_with_the_workbook(book, smtp_server):
     assert int(value("ดำเนินการเสร็จในรอบ")) == stats.completed == 2
     assert int(value("ขั้นตอนย่อยที่เสร็จ")) == stats.steps == 35
     assert str(value("ร้อยละภายในมาตรฐานเวลา")) == f"{stats.percent:.1f}%"
+    text = got.message.get_body(("plain",)).get_content()
+    assert "computed by xlflow on 1 ก.ค. 2569 09:00 น.\r\n" in text and "น.." not in text  # one full stop
 
 
 def test_a_second_run_sends_nothing(book, smtp_server):

@@ -871,7 +871,9 @@ def render_round(stats: RoundStats, file_path: Path, register: str, now: datetim
         ("จากทะเบียน / from the register", register),
     ]
     intro_th = f"ส่งผลการประเมินกระบวนการ รอบ {stats.months} เดือน ปีงบประมาณ {stats.fy} ตามไฟล์แนบ"
-    intro_en = f"Attached is the evaluation workbook of fiscal year {stats.fy}, {stats.months}-month round, computed by xlflow on {format_datetime(now)}."
+    made = format_datetime(now)  # ends "น.": the sentence takes no second full stop
+    intro_en = f"Attached is the evaluation workbook of fiscal year {stats.fy}, {stats.months}-month round, computed by xlflow on {made}"
+    intro_en += "" if made.endswith(".") else "."
     text = ["เรียน ทีม PMQA / Dear PMQA team,", "", intro_th, intro_en, ""]
     text += [f"{k}: {one_line(v)}" for k, v in lines] + [""]
     rows = "".join(f'<tr><th style="text-align:left;padding:3px 8px">{esc(k)}</th><td style="padding:3px 8px">{esc(v)}</td></tr>' for k, v in lines)

@@ -18,6 +18,7 @@ records in the state store only what the server accepted.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import re
@@ -76,6 +77,27 @@ class Transport(Protocol):
 def clean_subject(subject: str) -> str:
     """One line: every line break or control character becomes a space, runs collapse."""
     return " ".join(_CONTROL.sub(" ", str(subject)).split())
+
+
+def encoded_subject(subject: str) -> str:
+    """A Subject header's value, folded by hand when it is not ASCII: base64 encoded-words
+    (RFC 2047) of at most 42 bytes of UTF-8 each, every space inside a word.
+
+    Why: Python's own folding (3.11) may put the space between two Thai words outside the
+    encoded-words at a fold, where a reader must drop it ("1 เรื่องเตือนซ้ำ"). Each line
+    here is at most 77 characters with "Subject: " before the first, so it is sent as it is.
+    """
+    if subject.isascii():
+        return subject
+    words, chunk = [], b""
+    for ch in subject:
+        b = ch.encode("utf-8")
+        if len(chunk) + len(b) > 42:
+            words.append(chunk)
+            chunk = b""
+        chunk += b
+    words.append(chunk)
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(w).decode('ascii')}?=" for w in words)
 
 
 def _address(value: object, role: str) -> Address:
@@ -140,7 +162,7 @@ def build_message(
     msg["To"] = to_list
     if cc_list:
         msg["Cc"] = cc_list
-    msg["Subject"] = clean_subject(subject)
+    msg.set_raw("Subject", encoded_subject(clean_subject(subject)))
     when = date or datetime.now(BKK)
     if when.tzinfo is None:
         when = when.replace(tzinfo=BKK)
