@@ -123,6 +123,21 @@ def test_the_previous_round_is_the_same_round_a_year_before_when_the_log_has_it(
     assert set(s["change"]) >= {"received", "completed", "pct", "reply_by_met_pct", "lead_time_median_minutes", "substeps_pct"}
 
 
+def test_the_comparison_sheet_names_each_figure_in_words_and_shows_counts_whole_and_percentages_with_their_sign(s, tmp_path):
+    from xlflow.evaluation import write_workbook
+
+    book = make_book()
+    ws = write_workbook(s, book, tmp_path / "r.xlsx", NOW)["เทียบรอบก่อน"]
+    rows = {r[0].value: r for r in ws.iter_rows(min_row=4, max_col=4) if r[0].value}
+    received = rows["หนังสือรับในรอบ (letters received)"]
+    assert (received[1].value, received[2].value) == (s["totals"]["received"], 1)
+    assert [c.number_format for c in received[1:]] == ["#,##0", "#,##0", "+#,##0;-#,##0;0"]
+    pct = rows["ร้อยละภายในมาตรฐานเวลา (% within standard)"]
+    assert pct[1].number_format == '0.0"%"' and pct[3].number_format == '+0.0" จุด";-0.0" จุด";0'
+    assert rows["ระยะเวลารับถึงตอบ มัธยฐาน (นาทีทำการ) (lead time, median (working min))"][1].number_format == "#,##0.0"
+    assert not [k for k in rows if "_" in k]  # no key of the JSON shows through
+
+
 #: The JSON's keys (README, "Evaluation and forms"): added to, never renamed.
 JSON_KEYS = {
     "schema", "fiscal_year", "round", "start", "end", "cutoff", "complete", "register", "register_sha256", "made_at", "workbook",

@@ -596,12 +596,27 @@ ENDED_WORDS = {"cancelled": "ยกเลิก (cancelled)", "closed": "ปิ�
 
 
 IMPROVEMENT_TITLE = "แนวทางการปรับปรุง (improvement plan)"
-COMPARED_TH = {
-    "received": "หนังสือรับในรอบ", "completed": "ดำเนินการเสร็จในรอบ", "cases": "ขั้นตอนย่อยที่เสร็จ (ครั้ง)",
-    "within": "ภายในมาตรฐาน (ครั้ง)", "pct": "ร้อยละภายในมาตรฐานเวลา", "sendbacks": "ส่งกลับแก้ไข (ครั้ง)",
-    "open": "ค้างดำเนินการ ณ สิ้นรอบ", "overdue": "เกินกำหนด ณ สิ้นรอบ", "reply_by_total": "หนังสือที่ผู้ส่งกำหนดวันตอบ",
-    "reply_by_met": "ตอบภายในวันที่กำหนด", "reply_by_met_pct": "ร้อยละตอบภายในวันที่กำหนด",
-    "lead_time_median_minutes": "ระยะเวลารับถึงตอบ มัธยฐาน (นาทีทำการ)", "lead_time_p90_minutes": "ระยะเวลารับถึงตอบ เปอร์เซ็นไทล์ 90 (นาทีทำการ)",
+#: How the comparison sheet names and shows each figure of :data:`COMPARED`: (Thai, English, kind).
+COMPARED_WORDS = {
+    "received": ("หนังสือรับในรอบ", "letters received", "count"),
+    "completed": ("ดำเนินการเสร็จในรอบ", "completed", "count"),
+    "cases": ("ขั้นตอนย่อยที่เสร็จ (ครั้ง)", "sub-step cases", "count"),
+    "within": ("ภายในมาตรฐาน (ครั้ง)", "within standard", "count"),
+    "pct": ("ร้อยละภายในมาตรฐานเวลา", "% within standard", "pct"),
+    "sendbacks": ("ส่งกลับแก้ไข (ครั้ง)", "sent back", "count"),
+    "open": ("ค้างดำเนินการ ณ สิ้นรอบ", "open at the end", "count"),
+    "overdue": ("เกินกำหนด ณ สิ้นรอบ", "overdue at the end", "count"),
+    "reply_by_total": ("หนังสือที่ผู้ส่งกำหนดวันตอบ", "letters with a reply-by date", "count"),
+    "reply_by_met": ("ตอบภายในวันที่กำหนด", "answered by that date", "count"),
+    "reply_by_met_pct": ("ร้อยละตอบภายในวันที่กำหนด", "% answered by the reply-by date", "pct"),
+    "lead_time_median_minutes": ("ระยะเวลารับถึงตอบ มัธยฐาน (นาทีทำการ)", "lead time, median (working min)", "min"),
+    "lead_time_p90_minutes": ("ระยะเวลารับถึงตอบ เปอร์เซ็นไทล์ 90 (นาทีทำการ)", "lead time, 90th percentile (working min)", "min"),
+}
+#: Number formats of the comparison sheet by kind: (the figures, their change). A % changes by points.
+COMPARED_FORMATS = {
+    "count": ("#,##0", "+#,##0;-#,##0;0"),
+    "pct": ('0.0"%"', '+0.0" จุด";-0.0" จุด";0'),
+    "min": ("#,##0.0", "+#,##0.0;-#,##0.0;0"),
 }
 
 
@@ -981,11 +996,18 @@ def write_workbook(summary: dict, book, book_path: Path, made_at: datetime):
     prev = s["previous"]
     cols = [("ตัวชี้วัด", "Figure", 52, None), ("รอบนี้", "This round", 14, "#,##0.0"), ("รอบก่อน", "Previous", 14, "#,##0.0"),
             ("เปลี่ยนแปลง", "Change", 14, "+#,##0.0;-#,##0.0;0")]
-    rows = [[f"{th} ({k})", t[k], prev["totals"][k] if prev else None, s["change"].get(k)] for k, th in COMPARED_TH.items()]
-    rows += [[f"ร้อยละภายในมาตรฐาน ขั้นตอนย่อย {x['code']} (% within, {x['code']})", x["pct"],
+    rows = [[f"{th} ({en})", t[k], prev["totals"][k] if prev else None, s["change"].get(k)] for k, (th, en, _) in COMPARED_WORDS.items()]
+    kinds = [kind for _, _, kind in COMPARED_WORDS.values()]
+    rows += [[f"ร้อยละภายในมาตรฐาน ขั้นตอนย่อย {x['code']} (% within standard, {x['code']})", x["pct"],
               prev["substeps_pct"].get(x["code"]) if prev else None, s["change"].get("substeps_pct", {}).get(x["code"])]
              for x in s["substeps"]]
+    kinds += ["pct"] * len(s["substeps"])
     r = w.table(ws, 3, cols, rows)
+    for row, kind in enumerate(kinds, start=4):  # a count shows as one, a % with its sign, its change in points
+        shown, change = COMPARED_FORMATS[kind]
+        for col, fmt in ((2, shown), (3, shown), (4, change)):
+            if ws.cell(row=row, column=col).value is not None:
+                ws.cell(row=row, column=col).number_format = fmt
     ws.cell(row=r + 1, column=1, value="รอบก่อน = รอบเดียวกันของปีงบประมาณก่อน ถ้าบันทึกการดำเนินงานมีข้อมูล มิฉะนั้นรอบที่สิ้นสุดก่อนหน้า / "
                                        "previous = the same round of the previous fiscal year when the Log has it, else the round that ended before").font = w.small
     w.page(ws, 3)
