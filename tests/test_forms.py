@@ -75,6 +75,20 @@ def test_design_form_has_one_row_per_step_with_flow_duration_budget_details_stan
     assert "ขั้นตอนที่ ๓ ผังกระบวนการระบุ 20 ชม." in note and "ขั้นตอนที่ ๔ ผังกระบวนการระบุ 5 ชม." in note
 
 
+def test_every_arrow_of_the_flow_chart_is_attached_to_the_shape_it_leaves_and_the_one_it_enters(filled):
+    """So that Excel keeps the arrows on the boxes when the office moves one."""
+    anchors = flowchart_anchors(filled[DESIGN], Process.default())
+    ids = {m[2]: m[1] for a in anchors for m in re.finditer(r'<xdr:cNvPr id="(\d+)" name="xlflow ([^"]*)"', a)}
+    arrows = [a for a in anchors if "<xdr:cxnSp" in a and "legend" not in a]
+    order = ["start", *(s.code for s in Process.default()), "end"]
+    assert len(arrows) == len(order) - 1
+    for a in arrows:
+        into = re.search(r'name="xlflow → ([^"]*)"', a)[1]
+        came = order[order.index(into) - 1]
+        assert f'<a:stCxn id="{ids[came]}" idx="2"/>' in a and f'<a:endCxn id="{ids[into]}" idx="0"/>' in a, a
+    assert len(set(ids.values())) == len(ids)  # every shape its own id
+
+
 def test_design_form_carries_the_legend_of_the_flow_chart_symbols(filled):
     ws = filled[DESIGN]
     labels = [label for _, _, label in SYMBOLS]

@@ -128,18 +128,21 @@ def anchors(process: Process, step_rows: dict[int, tuple[int, float]], legend_ro
     out: list[str] = []
     place: dict[str, tuple[int, int, int, int]] = {}  # node key → (shape id, row 0-based, top offset, height)
     steps = sorted(step_rows)
+    # every shape's id first, so that each arrow names the shape it enters as well as the one
+    # it leaves: Excel then keeps an arrow on both when the office moves a box
+    sid_of = {n.key: ids() for step in steps for n in nodes_of_step(process, step)}
     for k, step in enumerate(steps):
         row, height_pt = step_rows[step]
         nodes = nodes_of_step(process, step)
         top = PAD + max(0, int(height_pt * PT) - (2 * PAD + sum(H[n.kind] for n in nodes) + GAP * max(0, len(nodes) - 1))) // 2
         prev = None
         for n in nodes:
-            sid = ids()
+            sid = sid_of[n.key]
             h = H[n.kind]
             out.append(_anchor(row - 1, X, top, W, h, _shape(sid, n.key, n.kind, W, h, n.label)))
-            if prev is not None:
+            if prev is not None:  # from the bottom (connection site 2) of one shape to the top (0) of the next
                 psid, _, ptop, ph = prev
-                out.append(_anchor(row - 1, X + W // 2, ptop + ph, 0, GAP, _arrow(ids(), f"→ {n.key}", GAP, (psid, 2), None)))
+                out.append(_anchor(row - 1, X + W // 2, ptop + ph, 0, GAP, _arrow(ids(), f"→ {n.key}", GAP, (psid, 2), (sid, 0))))
             prev = (sid, row - 1, top, h)
             place[n.key] = prev
             top += h + GAP
@@ -150,7 +153,8 @@ def anchors(process: Process, step_rows: dict[int, tuple[int, float]], legend_ro
             ntop = PAD + max(0, int(nheight * PT) - (2 * PAD + sum(H[x.kind] for x in nnodes) + GAP * max(0, len(nnodes) - 1))) // 2
             psid, prow, ptop, ph = prev
             gap = int(height_pt * PT) - (ptop + ph) + sum(int(step_rows[s][1] * PT) for s in steps if row < step_rows[s][0] < nrow) + ntop
-            out.append(_anchor(prow, X + W // 2, ptop + ph, 0, max(gap, 1), _arrow(ids(), f"→ {nnodes[0].key}", max(gap, 1), (psid, 2), None)))
+            out.append(_anchor(prow, X + W // 2, ptop + ph, 0, max(gap, 1),
+                               _arrow(ids(), f"→ {nnodes[0].key}", max(gap, 1), (psid, 2), (sid_of[nnodes[0].key], 0))))
     # the send-back lines: from each decision's right vertex to the right side of where it returns
     for s in process:
         if not s.is_decision or s.code not in place or s.reject_to not in place:
