@@ -225,9 +225,40 @@ def test_status_formula_is_computed_by_libreoffice_without_python(register_book,
     assert all(got[c]["error"] == 0 for c in cells)
 
 
-def test_the_register_prints_landscape_on_the_page_width_with_its_header_on_every_page(register_book):
+def test_the_register_prints_landscape_its_official_columns_on_two_pages_width_with_its_header_on_every_page(register_book):
     ws = openpyxl.load_workbook(register_book)[SHEETS["register"]]
     assert (ws.page_setup.orientation, ws.page_setup.paperSize) == ("landscape", 9)  # A4
-    assert ws.sheet_properties.pageSetUpPr.fitToPage and (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
-    assert ws.print_title_rows == "$1:$1"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (2, 0)
+    assert (ws.print_title_rows, ws.print_title_cols, ws.page_setup.pageOrder) == ("$1:$1", "$A:$A", "overThenDown")
+    assert ws.print_area == f"'{SHEETS['register']}'!$A$1:$L$1048576"
+    assert [ws.cell(row=1, column=c).value.split("\n")[0] for c in (1, 12)] == ["เลขทะเบียนรับ", "หมายเหตุ"]
     assert "&P" in ws.oddFooter.center.text
+
+
+def test_libreoffice_prints_the_register_readably_the_registration_number_on_both_halves(register_book, tmp_path):
+    """Each printed page's text is at least 9 pt (thirty columns on one page's width were 3 pt);
+    the first half has the sender, the second the subject, both the registration number."""
+    from pypdf import PdfReader
+    from pypdf.generic import ContentStream
+
+    from xlflow.render import to_pdf
+
+    wb = openpyxl.load_workbook(register_book)
+    for name in wb.sheetnames:  # the Register alone (a copy for the printer, not the register)
+        if name != SHEETS["register"]:
+            del wb[name]
+    ws = wb[SHEETS["register"]]
+    for r in range(2, 40):
+        ws.cell(row=r, column=1, value=f"{r - 1}/2570")
+        ws.cell(row=r, column=5, value="องค์การแรงงานระหว่างประเทศ (ILO)")
+        ws.cell(row=r, column=7, value="ขอเชิญเข้าร่วมการประชุมไตรภาคีระดับภูมิภาคว่าด้วยแรงงานข้ามชาติ")
+    wb.save(tmp_path / "print.xlsx")
+    (pdf,) = to_pdf([tmp_path / "print.xlsx"], tmp_path / "pdf")
+    reader = PdfReader(str(pdf))
+    assert len(reader.pages) == 2
+    for page in reader.pages:
+        sizes = [float(ops[1]) for ops, op in ContentStream(page.get_contents(), reader).operations if op == b"Tf"]
+        assert min(sizes) >= 9, min(sizes)
+    halves = [p.extract_text() for p in reader.pages]
+    assert "38/2570" in halves[0] and "38/2570" in halves[1]  # the last letter on both halves
+    assert "องค์การแรงงาน" in halves[0] and "ขอเชิญเข้าร่วม" in halves[1]

@@ -116,6 +116,11 @@ REGISTER_COLUMNS: tuple[Col, ...] = (
     Col("log_rows", "แถวในบันทึก", "Log rows", "text", 12, True),
 )
 
+#: The last column the Register prints (from its first): the official register's columns
+#: (ระเบียบงานสารบรรณ: เลขทะเบียนรับ, ที่, ลงวันที่, จาก, ถึง, เรื่อง, การปฏิบัติ, หมายเหตุ) with the
+#: receipt, urgency, secrecy and reply-by date among them; the workflow's columns stay on screen.
+PRINTED_THROUGH = "remarks"
+
 LOG_COLUMNS: tuple[Col, ...] = (
     Col("seq", "ลำดับ", "Seq", "int", 8),
     Col("item", "เลขทะเบียนรับ", "Item", "text", 13),

@@ -99,12 +99,18 @@ def build(today: date, process: Process | None = None):
     ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{st}="{STATUS_TH["closed"]}"'], font=Font(color="548235", italic=True)))
     ws.conditional_formatting.add(rng, FormulaRule(formula=[f'{st}="{STATUS_TH["forwarded"]}"'], font=Font(color="2F5597", italic=True)))
     ws.cell(row=2, column=hm["status"] + 1, value=status_formula(2, hm))
-    # printed as an office prints its register: A4 landscape, every column on the page's width,
-    # the header row on every page, the page number in the footer
+    # printed as an office prints its register: A4 landscape, the header row on every page, the
+    # page number in the footer, and the official register's columns (เลขทะเบียนรับ … หมายเหตุ,
+    # with the receipt, urgency, secrecy and reply-by date) on two pages' width, side by side
+    # (across, then down), the registration number on both. The workflow's columns are the
+    # screen's: all thirty on one page's width print at 3 pt, the twelve at 6; two pages hold
+    # them at 10 to 11 pt
     ws.page_setup.orientation, ws.page_setup.paperSize = "landscape", ws.PAPERSIZE_A4
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-    ws.print_title_rows = "1:1"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 2, 0
+    ws.page_setup.pageOrder = "overThenDown"
+    ws.print_title_rows, ws.print_title_cols = "1:1", "A:A"
+    ws.print_area = f"A1:{L(schema.PRINTED_THROUGH)}1048576"  # every row, as the register grows
     ws.page_margins.left = ws.page_margins.right = 0.4
     ws.page_margins.top, ws.page_margins.bottom, ws.page_margins.footer = 0.6, 0.7, 0.3
     ws.oddFooter.center.text = "&P / &N"
