@@ -66,7 +66,7 @@ def test_design_form_has_one_row_per_step_with_flow_duration_budget_details_stan
     anchors = flowchart_anchors(ws, Process.default())
     assert any('prst="flowChartDecision"' in a and 'name="xlflow 5.1"' in a for a in anchors)
     assert sum('prst="flowChartTerminator"' in a for a in anchors) == 3  # start, end, and the legend's
-    assert any("ไม่เห็นชอบ → 3.1" in a for a in anchors)
+    assert any("<a:t>ไม่เห็นชอบ</a:t>" in a and "<a:t>→ 3.1</a:t>" in a for a in anchors)  # two lines by the loop
     assert rows["๑"][4].split("\n")[:2] == ["รับเรื่องจากหน่วยงานภายนอก", "1.1 สปร. ลงทะเบียนรับหนังสือ"]
     assert rows["๑"][5].split("\n")[0] == "1.1 ความสำเร็จในการลงทะเบียนรับหนังสือ (ภายใน 5 นาที)"
     assert rows["๕"][6].split("\n")[0] == "5.1 ผู้บริหารของกระทรวงแรงงาน"
@@ -192,7 +192,7 @@ def test_forms_command_fills_the_register_and_prints_each_form_to_pdf_in_thai(re
     text = assert_pdf_thai_complete(design_pdf, [
         "แบบฟอร์มการออกแบบกระบวนการ", "ชื่อกระบวนการ กระบวนการประสานความร่วมมือระหว่างประเทศ",
         "ลำดับที่ ผังกระบวนการ ระยะเวลา งบประมาณ รายละเอียดของงาน มาตรฐานคุณภาพงาน ผู้รับผิดชอบ/หน่วยงาน",
-        "ไม่เห็นชอบ → 3.1", "จุดเริ่มต้นและสิ้นสุดของกระบวนการ", "การตัดสินใจ", "ทิศทาง/การเคลื่อนไหวของงาน", "เริ่มต้น", "สิ้นสุด",
+        "ไม่เห็นชอบ\n→ 3.1", "จุดเริ่มต้นและสิ้นสุดของกระบวนการ", "การตัดสินใจ", "ทิศทาง/การเคลื่อนไหวของงาน", "เริ่มต้น", "สิ้นสุด",
         "จุดเชื่อมต่อระหว่างขั้นตอน (เช่น การเขียนกระบวนการไม่สามารถจบได้ภายใน ๑ หน้า)",
     ])
     assert all(f"\n{s.code}\n" in text for s in Process.default())  # a drawn box per sub-step, with its code

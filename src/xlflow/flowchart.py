@@ -74,10 +74,13 @@ class _Ids:
 
 
 def _text(label: str, size: int = 1200, vert: str = "") -> str:
+    """A shape's text, a paragraph per line of ``label``."""
     v = f' vert="{vert}"' if vert else ""
+    paras = "".join(
+        f'<a:p><a:pPr algn="ctr"/><a:r><a:rPr lang="th-TH" sz="{size}"><a:solidFill><a:srgbClr val="000000"/></a:solidFill>'
+        f'<a:latin typeface="{FONT}"/><a:cs typeface="{FONT}"/></a:rPr><a:t>{escape(line)}</a:t></a:r></a:p>' for line in label.split("\n"))
     return (f'<xdr:txBody><a:bodyPr{v} vertOverflow="overflow" horzOverflow="overflow" wrap="square" lIns="18000" tIns="0" rIns="18000" bIns="0" anchor="ctr"/>'
-            f'<a:lstStyle/><a:p><a:pPr algn="ctr"/><a:r><a:rPr lang="th-TH" sz="{size}"><a:solidFill><a:srgbClr val="000000"/></a:solidFill>'
-            f'<a:latin typeface="{FONT}"/><a:cs typeface="{FONT}"/></a:rPr><a:t>{escape(label)}</a:t></a:r></a:p></xdr:txBody>')
+            f'<a:lstStyle/>{paras}</xdr:txBody>')
 
 
 def _anchor(row: int, col_off: int, row_off: int, cx: int, cy: int, body: str, col: int = COL) -> str:
@@ -113,8 +116,8 @@ def _loop(sid: int, name: str, cx: int, cy: int, label: str) -> str:
 
 def _label(sid: int, name: str, cx: int, cy: int, text: str) -> str:
     """A text box with no border (the send-back line's words)."""
-    body = _text(text, 1100).replace(' wrap="square"', "", 1).replace('anchor="ctr"', 'anchor="ctr" wrap="none"', 1)
-    body = body.replace('algn="ctr"', 'algn="l"', 1)
+    body = _text(text, 1000).replace(' wrap="square"', "", 1).replace('anchor="ctr"', 'anchor="ctr" wrap="none"', 1)
+    body = body.replace('algn="ctr"', 'algn="l"')
     return (f'<xdr:sp macro="" textlink=""><xdr:nvSpPr><xdr:cNvPr id="{sid}" name="{escape(PREFIX + name)}"/><xdr:cNvSpPr txBox="1"/></xdr:nvSpPr>'
             f'<xdr:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom><a:noFill/><a:ln><a:noFill/></a:ln></xdr:spPr>'
             f"{body}</xdr:sp>")
@@ -166,8 +169,10 @@ def anchors(process: Process, step_rows: dict[int, tuple[int, float]], legend_ro
         span = sum(int(rows_between[r] * PT) for r in range(brow, drow) if r in rows_between) - y0 + dtop + dh // 2
         if span > 0:
             out.append(_anchor(brow, X + W, y0, LOOP, span, _loop(ids(), f"ไม่เห็นชอบ {s.code} → {s.reject_to}", LOOP, span, "")))
-            label = f"ไม่เห็นชอบ → {s.reject_to}"
-            out.append(_anchor(drow, X + W + LOOP + 20_000, dtop + dh // 2 - 110_000, 760_000, 200_000, _label(ids(), f"label {s.code}", 760_000, 200_000, label)))
+            # two short lines right of the line, clear of it, inside the ผังกระบวนการ column
+            label = f"ไม่เห็นชอบ\n→ {s.reject_to}"
+            out.append(_anchor(drow, X + W + LOOP + 45_000, dtop + dh // 2 - 250_000, 560_000, 500_000,
+                               _label(ids(), f"label {s.code}", 560_000, 500_000, label)))
     for key, row in (legend_rows or {}).items():
         kind = {"terminal": "terminal", "activity": "process", "decision": "decision", "connector": "connector"}.get(key)
         if kind:
