@@ -104,7 +104,12 @@ def _arrow(sid: int, name: str, cy: int, start: tuple[int, int] | None, end: tup
 
 
 def _loop(sid: int, name: str, cx: int, cy: int, label: str) -> str:
-    """The send-back line: right from the diamond, up, and left into the box it returns to."""
+    """The send-back line: right from the diamond, up, and left into the box it returns to.
+
+    A drawn path, not a connector: LibreOffice re-routes a connector of an .xlsx between its
+    shapes' glue points (an elbow or a path alike came out as a straight line up the boxes'
+    edge, tried), and the PDF is what the PMQA team reads. Moving a box in Excel leaves it
+    behind; the straight arrows are connectors and follow."""
     path = (f'<a:custGeom><a:avLst/><a:gdLst/><a:ahLst/><a:cxnLst/><a:rect l="0" t="0" r="r" b="b"/><a:pathLst>'
             f'<a:path w="{cx}" h="{cy}" fill="none"><a:moveTo><a:pt x="0" y="{cy}"/></a:moveTo><a:lnTo><a:pt x="{cx}" y="{cy}"/></a:lnTo>'
             f'<a:lnTo><a:pt x="{cx}" y="0"/></a:lnTo><a:lnTo><a:pt x="0" y="0"/></a:lnTo></a:path></a:pathLst></a:custGeom>')
