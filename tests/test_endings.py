@@ -640,6 +640,28 @@ def test_a_letter_still_open_past_its_reply_by_date_is_missed_not_left_out(tmp_p
     assert row[3:5] == ("-", "ยังไม่ตอบ ณ สิ้นรอบ (not answered at the round's end)") and row[6] == "ไม่ (no)"
 
 
+def test_a_secret_letters_subject_sender_and_notes_stay_in_the_register_not_in_the_evaluation(tmp_path):
+    """The evaluation workbook is mailed to the PMQA team and the directors: a letter classed
+    ลับมาก shows its class in brackets where its subject, sender and notes would be."""
+    import json
+    from dataclasses import replace as with_
+
+    from xlflow.evaluation import to_json
+
+    b = eval_book()
+    secret = {k: with_(v, subject="ท่าทีลับการเจรจาการค้า", sender="สถานเอกอัครราชทูตลับ", secrecy="ลับมาก") for k, v in b.letters.items()}
+    b = bk.Book(path=None, process=b.process, calendar=b.calendar, holidays=[], people=b.people, letters=secret, log=b.log,
+                register_rows={}, log_rows={}, sha256="0" * 64)
+    s = summarize(b, 2570, 6, datetime(2027, 4, 20, 9, 0))
+    wb = write_workbook(s, b, tmp_path / "r.xlsx", datetime(2027, 4, 20, 9, 0))
+    cells = [str(v) for ws in wb for row in ws.iter_rows(values_only=True) for v in row if v is not None]
+    text = "\n".join(cells) + json.dumps(to_json(s, b), ensure_ascii=False, default=str)
+    for word in ("ท่าทีลับการเจรจาการค้า", "สถานเอกอัครราชทูตลับ"):  # the subject, the sender
+        assert word not in text, word
+    assert "[ลับมาก]" in cells and any(x["subject"] == "[ลับมาก]" for x in s["ended"])
+    assert sorted(x["reason"] for x in s["ended"]) == ["", "[ลับมาก]", "[ลับมาก]"]  # "ซ้ำ", "เพื่อทราบ" hidden; none stays none
+
+
 def test_the_evaluation_workbook_has_the_headings_and_the_cover_counts(tmp_path):
     b = eval_book()
     s = summarize(b, 2570, 6, datetime(2027, 4, 20, 9, 0))

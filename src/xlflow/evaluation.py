@@ -55,7 +55,7 @@ from pathlib import Path
 
 from . import book as bk
 from .errors import WorkbookError, XlflowError
-from .model import ItemState, LogEntry, Pause, Segment
+from .model import ItemState, LogEntry, Pause, Segment, shown_outside
 from .process import Process
 from .schema import SHEETS
 from .thaidate import THAI_MONTHS_ABBR, fiscal_year as fiscal_year_of, format_date, format_datetime, round_range, to_thai_digits
@@ -254,10 +254,12 @@ def _facts(book, cutoff: datetime, progress, since: datetime | None = None) -> t
         officer_now = _officer_at(entries, process, cutoff) if entries[-1].at >= cutoff else state.officer
         officer = officer_now or NOT_ASSIGNED
         segs = state.segments
-        subject = letter.subject if letter else ""
+        subject, sender = shown_outside(letter)  # a secret letter's subject stays in the register
+        secret = f"[{letter.secrecy}]" if letter is not None and letter.secrecy else ""
+        words = (lambda text: secret if text else text) if secret else (lambda text: text)  # its notes too
         sendback_count = sum(1 for s in segs if s.outcome == "reject")
         letter_rows.append((
-            item, subject, segs[0].started, segs[0].finished, state.completed_at, state.ended, segs[-1].substep, segs[-1].by, state.end_note,
+            item, subject, segs[0].started, segs[0].finished, state.completed_at, state.ended, segs[-1].substep, segs[-1].by, words(state.end_note),
             state.forwarded_to, officer_now, state.round, letter.reply_by if letter else None, state.reply_date,
             state.reply_no, cal.between(segs[0].started, state.completed_at) if state.completed_at and not state.ended else None,
             sendback_count,
@@ -278,11 +280,11 @@ def _facts(book, cutoff: datetime, progress, since: datetime | None = None) -> t
             seg_rows.append((  # a tuple in SEG_COLUMNS' order: a million of them are made for a large register
                 item, subject, seg.substep, sub.step, seg.round, seg.finished, minutes, sub.standard, seg.by,
                 seg.outcome, officer, officer_sub[seg.substep], pass_id,
-                notes.get((item, seg.finished), "") if seg.outcome == "reject" else "", officer_now,
+                words(notes.get((item, seg.finished), "")) if seg.outcome == "reject" else "", officer_now,
             ))
             for p in seg.pauses:
                 if p.end is not None:
-                    pause_rows.append((item, seg.substep, (p.reason or "").strip() or "(ไม่ระบุ)", p.start, p.end,
+                    pause_rows.append((item, seg.substep, words((p.reason or "").strip()) or "(ไม่ระบุ)", p.start, p.end,
                                        cal.between(p.start, p.end), officer, seg.finished))
         at_end = _at_cutoff(state, cutoff)
         if at_end is not None:
@@ -293,7 +295,7 @@ def _facts(book, cutoff: datetime, progress, since: datetime | None = None) -> t
             worked = segment_minutes(seg, cal)
             status = "paused" if paused else "overdue" if worked >= sub.standard - EPS else "on_time"
             open_rows.append({
-                "item": item, "subject": subject, "sender": letter.sender if letter else "",
+                "item": item, "subject": subject, "sender": sender,
                 "substep": seg.substep, "substep_name": sub.name_th, "started": seg.started, "worked": worked,
                 "standard": sub.standard, "late": max(0.0, worked - sub.standard) if status == "overdue" else 0.0,
                 "status": status, "officer": officer_now, "round": seg.round,

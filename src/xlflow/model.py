@@ -63,6 +63,17 @@ class Letter:
             raise RecordError(f'secrecy "{self.secrecy}" is not one of {", ".join(SECRECIES)}')
 
 
+def shown_outside(letter: "Letter | None") -> tuple[str, str]:
+    """(subject, sender) as a report that leaves the register shows them (the evaluation
+    workbook mailed to the PMQA team and the directors): a secret letter's (ลับ, ลับมาก,
+    ลับที่สุด) are its class in brackets, as the checker's mails show it; none without a letter."""
+    if letter is None:
+        return "", ""
+    if letter.secrecy:
+        return f"[{letter.secrecy}]", f"[{letter.secrecy}]"
+    return letter.subject, letter.sender
+
+
 def scan_url(scan: str) -> str | None:
     """The scanned letter (what a clerk typed into ไฟล์หนังสือที่สแกน) as an address a mail can
     link to: a web address as it is; a Windows path (``\\\\server\\share\\x.pdf``,
