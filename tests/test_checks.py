@@ -231,6 +231,9 @@ def test_a_reply_by_date_is_told_to_the_officer_in_charge_even_at_a_clerks_sub_s
     )
     f = found(book_path, at(2026, 11, 30, 9, 0))
     assert f.to == {"1/2569|reply-by:2026-11-26|0|reply_overdue": ["somying@mol.go.th"]}
+    # and reminded as she was told (the clerks of 2.2 never had it: a reminder is no first notice)
+    f = found(book_path, at(2026, 12, 3, 9, 0))
+    assert {x.key: f.followup_to[x.key] for x in f.followups} == {"1/2569|reply-by:2026-11-26|0|reply_overdue#r5": ["somying@mol.go.th"]}
 
 
 def test_a_breach_after_a_send_back_has_its_own_round(book_path):

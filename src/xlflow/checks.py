@@ -407,7 +407,7 @@ def find(
                 n = late_days // remind_every_days
                 x = FollowUp(f"{b.key}#r{n}", b, "reminder", n)
                 f.followups.append(x)
-                f.followup_to[x.key] = emails
+                f.followup_to[x.key] = f.to[b.key]  # reminded as first told: a reply-by date to the letter's officer
             if b.kind != "overdue":
                 continue
             base = max(b.standard, escalate_floor_days * day)
