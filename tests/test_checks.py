@@ -221,6 +221,16 @@ def test_reply_by_date_passed_or_near_is_a_breach_of_the_letter_not_of_the_sub_s
     assert reply.substep == "3.2"
 
 
+def test_a_reply_by_date_on_a_saturday_is_not_said_to_be_due_today_on_the_friday(book_path):
+    script(book_path, reg(at(2026, 11, 25, 8, 30), "ขอความเห็น", reply_by=date(2026, 11, 28)), walk("1/2569", "3.1", at(2026, 11, 25, 8, 30)))
+    reply = next(b for b in found(book_path, at(2026, 11, 27, 9, 0)).breaches if b.kind == "reply_soon")  # Friday
+    assert reply.reply_days == 0
+    lines = checks._detail(reply)
+    assert "กำหนดตอบภายใน / reply by: 28 พ.ย. 2569" in lines
+    assert "วันนี้เป็นวันทำการสุดท้ายที่จะตอบได้ทันกำหนด / today is the last working day to answer in time" in lines
+    assert not any("วันนี้" in x and "ครบกำหนด" in x for x in lines)
+
+
 def test_a_reply_by_date_is_told_to_the_officer_in_charge_even_at_a_clerks_sub_step(book_path):
     # paused at 2.2 (the group clerk's) waiting on a department: the sender's date is the officer's to answer
     script(
@@ -380,9 +390,9 @@ def test_subject_line_counts_in_thai_and_english():
     d = checks.Digest("a@b.c", ("ก",), summary=(b("1", "reply_overdue"), b("2", "overdue")), notices=(checks.Notice("n", "ก", "x"),),
                       director=True, new=frozenset({"2", "n"}))
     assert checks.subject_line(d) == (
-        "xlflow สรุปสำหรับผู้อำนวยการ: เกินกำหนด 1 เรื่อง เลยวันกำหนดตอบ 1 เรื่อง ปัญหาที่ต้องแก้ 1 รายการ (ใหม่ 1) / "
-        "directors' summary: 1 overdue, 1 past the reply-by date, 1 problem to fix, 1 new"
-    )
+        "xlflow สรุปสำหรับผู้อำนวยการ: เกินกำหนด 1 เรื่อง เลยวันกำหนดตอบ 1 เรื่อง ปัญหาที่ต้องแก้ 1 รายการ (ใหม่ 2) / "
+        "directors' summary: 1 overdue, 1 past the reply-by date, 1 problem to fix, 2 new"
+    )  # new: the overdue breach and the problem, as the body marks them
     x = checks.FollowUp("1#r2", b("1", "overdue"), "reminder", 2)
     assert checks.subject_line(checks.Digest("a@b.c", ("ก",), followups=(x,))) == "xlflow: เตือนซ้ำ 1 เรื่อง / 1 reminder"
 

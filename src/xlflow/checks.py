@@ -616,7 +616,8 @@ def subject_line(digest: Digest) -> str:
         en.append(f"{len(digest.notices)} problem{'s' if len(digest.notices) != 1 else ''} to fix")
     summary = digest.director and (digest.summary or digest.notices)
     if summary:
-        fresh = sum(1 for b in digest.summary if b.key in digest.new) + len(digest.own)
+        fresh = (sum(1 for b in digest.summary if b.key in digest.new) + len(digest.own) + len(digest.followups)
+                 + sum(1 for n in digest.notices if n.key in digest.new))  # whatever the body marks new
         th.append(f"(ใหม่ {fresh})")
         en.append(f"{fresh} new")
     head = "xlflow สรุปสำหรับผู้อำนวยการ" if summary else "xlflow"
@@ -646,7 +647,8 @@ def _detail(b: Breach) -> list[str]:
         lines.append(f"เลยกำหนดตอบมาแล้ว {b.reply_days} วันทำการ / {b.reply_days} working day(s) past the reply-by date")
     else:
         lines.append(f"กำหนดตอบภายใน / reply by: {format_date(b.reply_by, 'abbr')}")
-        lines.append("ครบกำหนดตอบวันนี้ / the reply is due today" if b.reply_days == 0 else
+        # no working day left before the date: it is today, or falls on the weekend or holiday after today
+        lines.append("วันนี้เป็นวันทำการสุดท้ายที่จะตอบได้ทันกำหนด / today is the last working day to answer in time" if b.reply_days == 0 else
                      f"อีก {b.reply_days} วันทำการ / {b.reply_days} working day(s) left")
     if b.paused:
         lines.append("พักเรื่องรอหน่วยงานอื่นอยู่ / paused, waiting on another agency")
