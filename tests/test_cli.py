@@ -155,7 +155,7 @@ def test_show_json_prints_the_items_derived_state_in_bangkok_iso(book_with_item,
 
 def test_show_without_json_prints_one_line(book_with_item, xlflow):
     r = xlflow("show", book_with_item, "1/2569", "--now", "2026-11-25T09:20")
-    assert (r.exit_code, r.output) == (0, "1/2569  1.2  overdue  due 2026-11-25T09:15:00+07:00  round 0  officer -\n")
+    assert (r.exit_code, r.output) == (0, "1/2569  1.2  overdue  due 25 พ.ย. 2569 09:15 น.  round 0  officer -\n")
 
 
 def test_list_json_and_status_filter(book_with_item, xlflow):
@@ -243,7 +243,7 @@ def test_correct_undoes_the_last_action_and_logs_it(book_with_item, xlflow):
     xlflow("assign", book_with_item, "1/2569", "--unit", "วท.", "--at", "2026-11-25T09:05", "--by", "c")
     xlflow("advance", book_with_item, "1/2569", "--at", "2026-11-25T09:10", "--by", "c")
     r = xlflow("correct", book_with_item, "1/2569", "--reason", "กดผิด", "--at", "2026-11-25T09:11", "--by", "หัวหน้า")
-    assert (r.exit_code, r.output) == (0, "1/2569  1.2  due_soon  due 2026-11-25T09:15:00+07:00  round 0  officer -\n")
+    assert (r.exit_code, r.output) == (0, "1/2569  1.2  due_soon  due 25 พ.ย. 2569 09:15 น.  round 0  officer -\n")
     assert log_rows(book_with_item)[-2:] == [
         (3, "1/2569", "1.2", "advance", datetime(2026, 11, 25, 9, 10), "c", None),
         (4, "1/2569", "1.3", "correct", datetime(2026, 11, 25, 9, 11), "หัวหน้า", "กดผิด"),
@@ -266,11 +266,11 @@ def test_an_action_dated_after_now_is_refused_unless_future_is_given(register_bo
     monkeypatch.setattr("xlflow.cli._now", lambda: datetime(2026, 11, 25, 9, 0))
     before = book.file_sha256(register_book)
     r = xlflow("register", register_book, "--subject", "a", "--at", "2026-11-25T09:30", "--by", "c")
-    assert (r.exit_code, r.output) == (1, "Error: --at 2026-11-25 09:30 is after now (2026-11-25 09:00): an action is dated when it was done, "
+    assert (r.exit_code, r.output) == (1, "Error: --at 25 พ.ย. 2569 09:30 น. is after now (25 พ.ย. 2569 09:00 น.): an action is dated when it was done, "
                                           "and a later date would take the next registration number ahead of the letters in between"
                                           " — check the date, or give --future to enter it ahead on purpose\n")
     r = xlflow("register", register_book, "--subject", "a", "--received-at", "2026-11-26T09:00", "--by", "c")
-    assert r.exit_code == 1 and r.output.startswith("Error: --received-at 2026-11-26 09:00 is after now")
+    assert r.exit_code == 1 and r.output.startswith("Error: --received-at 26 พ.ย. 2569 09:00 น. is after now")
     assert book.file_sha256(register_book) == before
     # a clock a few minutes apart is not "ahead"
     assert xlflow("register", register_book, "--subject", "a", "--at", "2026-11-25T09:04", "--by", "c").output == "1/2569\n"
@@ -308,7 +308,7 @@ FIX = "use ISO 8601, e.g. 2026-11-25T09:30 (Bangkok time), or 25/11/2569 09:30"
         ("25/11/2659 09:00", '--at "25/11/2659 09:00" is the year 2116 (BE 2659), outside the working calendar (BE 2533–2643 / 1990–2100) — check the year'),
         ("1900-01-02T09:00", '--at "1900-01-02T09:00" is the year 1900 (BE 2443), outside the working calendar (BE 2533–2643 / 1990–2100) — check the year'),
         ("2026-11-25T08:00", "item 1/2569 at 1.2 (เสนอ ผอ.สปร. พิจารณามอบหมายหน่วยงานที่เกี่ยวข้องในสังกัด สปร.): "
-                             "the time 2026-11-25 08:00 is before the item's last action (register at 2026-11-25 09:00) — give a later time"),
+                             "the time 25 พ.ย. 2569 08:00 น. is before the item's last action (register at 25 พ.ย. 2569 09:00 น.) — give a later time"),
     ],
 )
 def test_bad_at_gets_a_message_with_the_fix(book_with_item, xlflow, typed, message):
@@ -416,7 +416,7 @@ def test_verify_names_a_row_edited_by_hand(book_with_log, xlflow):
     wb.save(book_with_log)
     r = xlflow("verify", book_with_log)
     assert (r.exit_code, r.output) == (
-        1, f"Error: {LOG} row 3: this row was edited by hand or inserted (its hash does not match its content) — item 1/2569, assign at 2026-11-25 09:05\n",
+        1, f"Error: {LOG} row 3: this row was edited by hand or inserted (its hash does not match its content) — item 1/2569, assign at 25 พ.ย. 2569 09:05 น.\n",
     )
 
 

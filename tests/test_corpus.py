@@ -213,7 +213,7 @@ EXPECT: dict[str, dict] = {
         refresh=(0, "refreshed 2 item(s)"),
         check=(DATAERR, f'problem: a row could not be read and was not checked: {REG}!A4: "2/2569" is a duplicate registration number (also row 3)')),
     "officer_not_in_people": fine(
-        list=(0, "1/2569  1.5  overdue  due 2026-11-25T10:05:00+07:00  round 0  officer นางสาวสมศรี ใจดี"),
+        list=(0, "1/2569  1.5  overdue  due 25 พ.ย. 2569 10:05 น.  round 0  officer นางสาวสมศรี ใจดี"),
         advance=(0, "1/2569  1.6"),
         check=(0, 'problem: the officer "นางสาวสมศรี ใจดี" of item 1/2569 is not in the People sheet — add the name and e-mail there')),
     "people_bad_email": fine(list=(0, f'Warning: {PEOPLE}!D7: "somsri at mol.go.th" is not an email address — type one address such as name@mol.go.th'),

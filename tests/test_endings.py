@@ -28,6 +28,7 @@ from xlflow.evaluation import summarize, write_workbook
 from xlflow.model import ACTIONS, STATUS_TH, Letter, LogEntry, Person, as_row
 from xlflow.process import Process
 from xlflow.schema import SHEETS
+from xlflow.thaidate import format_date, format_datetime
 from xlflow.workflow import ANSWER, ENDINGS, RULES, CurrentFold, act, current_states, register, replay
 from xlflow.worktime import WorkCalendar
 
@@ -164,7 +165,7 @@ def test_an_ended_item_refuses_every_action_but_link_and_correct():
     do(entries, "cancel", at + timedelta(minutes=1), note="ผิดทะเบียน")
     for action in ("advance", "assign", "pause", "close", "forward", "cancel"):
         e = refused(entries, action, at + timedelta(minutes=2), unit="วท.", note="x", to="y", roles=["ผอ.วท."])
-        assert str(e).startswith(f"item 1/2569 is done (cancelled {at + timedelta(minutes=1):%Y-%m-%d %H:%M}): it cannot")
+        assert str(e).startswith(f"item 1/2569 is done (cancelled {format_datetime(at + timedelta(minutes=1))}): it cannot")
     _, new = do(entries, "link", at + timedelta(minutes=3), scan="https://saraban.mol.go.th/doc/1")
     assert new.done and new.scan == "https://saraban.mol.go.th/doc/1"
 
@@ -176,7 +177,7 @@ def test_the_answer_s_number_and_date_are_recorded_as_5_2_finishes_and_only_then
                       "(the answer sent out) is finished — leave them empty until then")
     entries, at = walked("5.2")
     e = refused(entries, "advance", at, reply_date=(at + timedelta(days=1)).date())
-    assert str(e).endswith(f"the answer is dated {(at + timedelta(days=1)):%Y-%m-%d}, after it was sent ({at:%Y-%m-%d %H:%M}) — check its date")
+    assert str(e).endswith(f"the answer is dated {format_date((at + timedelta(days=1)).date())}, after it was sent ({format_datetime(at)}) — check its date")
     entry, new = do(entries, "advance", at + timedelta(minutes=1), reply_no="ที่ รง 0301/1234", reply_date=at.date())
     assert entry.data == {"reply_no": "ที่ รง 0301/1234", "reply_date": at.date().isoformat()}
     assert (new.done, new.ended, new.reply_no, new.reply_date) == (True, "", "ที่ รง 0301/1234", at.date())
@@ -326,7 +327,7 @@ def test_the_command_line_words_each_refusal(reg_file, xlflow):
         assert (r.exit_code, r.output) == (1, message), args
     run(xlflow, "cancel", reg_file, "1/2569", "--reason", "ซ้ำ", "--at", "2026-11-20T10:00")
     r = xlflow("advance", reg_file, "1/2569", "--at", "2026-11-20T10:05")
-    assert (r.exit_code, r.output) == (1, "Error: item 1/2569 is done (cancelled 2026-11-20 10:00): it cannot advance — use correct to "
+    assert (r.exit_code, r.output) == (1, "Error: item 1/2569 is done (cancelled 20 พ.ย. 2569 10:00 น.): it cannot advance — use correct to "
                                           "undo the last action if it was a mistake\n")
 
 
@@ -351,7 +352,7 @@ def test_the_answer_at_5_2_from_the_command_line_is_in_the_register_show_and_his
     script(reg_file, walk("4/2569", "5.2", datetime(2026, 11, 24, 9, 0)))
     out = run(xlflow, "advance", reg_file, "4/2569", "--reply-no", "ที่ รง 0301/1234", "--reply-date", "25/11/2569",
               "--at", "2026-11-25T10:00", "--by", "สารบรรณ")
-    assert out == f"4/2569  done  done  due -  round 0  officer {SOMCHAI}  reply ที่ รง 0301/1234  dated 2026-11-25\n"
+    assert out == f"4/2569  done  done  due -  round 0  officer {SOMCHAI}  reply ที่ รง 0301/1234  dated 25 พ.ย. 2569\n"
     cells = register_cells(reg_file, "4/2569")
     assert cells["reply_no"] == "ที่ รง 0301/1234" and cells["reply_date"] in (date(2026, 11, 25), datetime(2026, 11, 25))
     assert cells["status"] == "เสร็จสิ้น" and cells["ended"] == ""

@@ -225,9 +225,9 @@ def _insert_copy(ws):
 
 TAMPER = {
     "edited": (lambda ws: setattr(ws["G3"], "value", "แก้ไขเอง"),
-               "Error: บันทึกการดำเนินงาน row 3: this row was edited by hand or inserted (its hash does not match its content) — item 2/2569, register at 2026-11-25 09:05\n"),
+               "Error: บันทึกการดำเนินงาน row 3: this row was edited by hand or inserted (its hash does not match its content) — item 2/2569, register at 25 พ.ย. 2569 09:05 น.\n"),
     "edited_time": (lambda ws: setattr(ws["E5"], "value", datetime(2026, 11, 25, 9, 0)),
-                    "Error: บันทึกการดำเนินงาน row 5: this row was edited by hand or inserted (its hash does not match its content) — item 1/2569, assign at 2026-11-25 09:00\n"),
+                    "Error: บันทึกการดำเนินงาน row 5: this row was edited by hand or inserted (its hash does not match its content) — item 1/2569, assign at 25 พ.ย. 2569 09:00 น.\n"),
     "inserted": (_insert_copy, "Error: บันทึกการดำเนินงาน row 4: a row was inserted here (it is numbered 2, expected 3)\n"),
     "deleted": (lambda ws: ws.delete_rows(3), "Error: บันทึกการดำเนินงาน row 3: the row(s) numbered 2 before it were deleted (found 3, expected 2)\n"),
 }

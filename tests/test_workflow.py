@@ -107,7 +107,7 @@ def test_register_finishes_1_1_and_starts_1_2():
 def test_register_received_after_registration_is_refused():
     with pytest.raises(IllegalAction) as exc:
         register("1/2569", at=bkk(2026, 11, 25, 9, 0), by="x", process=P, received_at=bkk(2026, 11, 25, 9, 5))
-    assert str(exc.value) == "item 1/2569: received 2026-11-25 09:05 is after its registration 2026-11-25 09:00 — check the received time"
+    assert str(exc.value) == "item 1/2569: received 25 พ.ย. 2569 09:05 น. is after its registration 25 พ.ย. 2569 09:00 น. — check the received time"
 
 
 def test_log_times_are_naive_bangkok_wall_clock():
@@ -235,10 +235,10 @@ def test_advancing_a_done_item_is_refused_and_changes_nothing():
     it.to("5.2", bkk(2026, 11, 25, 10, 0))
     it.do("advance", bkk(2026, 11, 25, 15, 0))
     assert it.refused("advance", bkk(2026, 11, 25, 15, 5)) == (
-        "item 1/2569 is done (completed 2026-11-25 15:00): it cannot advance — use correct to undo the last action if it was a mistake"
+        "item 1/2569 is done (completed 25 พ.ย. 2569 15:00 น.): it cannot advance — use correct to undo the last action if it was a mistake"
     )
     for action, kw in (("pause", {"note": "x"}), ("resume", {}), ("assign", {"unit": "u"}), ("approve", {})):
-        assert it.refused(action, bkk(2026, 11, 25, 15, 5), **kw).startswith("item 1/2569 is done (completed 2026-11-25 15:00)")
+        assert it.refused(action, bkk(2026, 11, 25, 15, 5), **kw).startswith("item 1/2569 is done (completed 25 พ.ย. 2569 15:00 น.)")
 
 
 # -- pause and resume -------------------------------------------------------------------------------------
@@ -338,7 +338,7 @@ def test_action_stamped_before_the_last_action_is_refused():
     it.do("assign", bkk(2026, 11, 25, 9, 30), unit="วท.")
     assert it.refused("advance", bkk(2026, 11, 25, 9, 20)) == (
         "item 1/2569 at 1.2 (เสนอ ผอ.สปร. พิจารณามอบหมายหน่วยงานที่เกี่ยวข้องในสังกัด สปร.): "
-        "the time 2026-11-25 09:20 is before the item's last action (assign at 2026-11-25 09:30) — give a later time"
+        "the time 25 พ.ย. 2569 09:20 น. is before the item's last action (assign at 25 พ.ย. 2569 09:30 น.) — give a later time"
     )
 
 

@@ -149,9 +149,14 @@ def _json_or_line(view: dict, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(view, ensure_ascii=False, indent=2))
     else:
-        due = view.get("due_at") or "-"
-        extra = "".join(f"  {label} {view[k]}" for k, label in (("forwarded_to", "to"), ("end_reason", "reason"), ("reply_no", "reply"),
-                                                                   ("reply_date", "dated"), ("scan", "scan")) if view.get(k))
+        from datetime import date as _date, datetime as _datetime
+
+        from .thaidate import format_date, format_datetime
+
+        due = format_datetime(_datetime.fromisoformat(view["due_at"])) if view.get("due_at") else "-"  # BE, as the register shows it
+        shown = {**view, "reply_date": format_date(_date.fromisoformat(view["reply_date"]), "abbr") if view.get("reply_date") else ""}
+        extra = "".join(f"  {label} {shown[k]}" for k, label in (("forwarded_to", "to"), ("end_reason", "reason"), ("reply_no", "reply"),
+                                                                    ("reply_date", "dated"), ("scan", "scan")) if shown.get(k))
         click.echo(f"{view['item']}  {view['substep']}  {view['status']}  due {due}  round {view['round']}  officer {view.get('officer') or '-'}{extra}")
 
 

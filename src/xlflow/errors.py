@@ -108,9 +108,11 @@ class FutureTime(IllegalAction):
     door says how to enter one ahead on purpose."""
 
     def __init__(self, when, now, skew_minutes: int):
+        from .thaidate import format_datetime  # (thaidate raises this module's errors)
+
         self.when, self.now, self.skew_minutes = when, now, skew_minutes
         super().__init__(
-            f"{when:%Y-%m-%d %H:%M} is after now ({now:%Y-%m-%d %H:%M}): an action is dated when it was done, "
+            f"{format_datetime(when)} is after now ({format_datetime(now)}): an action is dated when it was done, "
             f"and a later date would take the next registration number ahead of the letters in between"
         )
 

@@ -613,7 +613,8 @@ def verify_chain(entries: list[LogEntry], where=None) -> str | None:
                 return f"{where_}: the row(s) numbered {gone} before it were deleted (found {e.seq}, expected {expected_seq})"
             return f"{where_}: a row was inserted here (it is numbered {e.seq}, expected {expected_seq})"
         if e.chained(prev).hash != e.hash:
-            return f"{where_}: this row was edited by hand or inserted (its hash does not match its content) — item {e.item}, {e.action} at {e.at:%Y-%m-%d %H:%M}"
+            return (f"{where_}: this row was edited by hand or inserted (its hash does not match its content) — item {e.item}, "
+                    f"{e.action} at {thaidate.format_datetime(e.at)}")
         prev = e.hash
     return None
 

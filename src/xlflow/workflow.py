@@ -24,6 +24,7 @@ from typing import Iterable
 from .errors import IllegalAction, MissingField, NotPermitted, XlflowError
 from .model import DONE, ItemState, LogEntry, Pause, Segment, as_row, entry_of, segment
 from .process import END, REQUIRABLE, Process
+from .thaidate import format_date, format_datetime
 from .worktime import WorkCalendar, local
 
 #: What each action requires of the item. ``phase``: open (working, not paused), paused,
@@ -442,7 +443,7 @@ def register(
     at = local(at)
     received = local(received_at) if received_at else at
     if received > at:
-        raise IllegalAction(f"item {item}: received {received:%Y-%m-%d %H:%M} is after its registration {at:%Y-%m-%d %H:%M} — check the received time")
+        raise IllegalAction(f"item {item}: received {format_datetime(received)} is after its registration {format_datetime(at)} — check the received time")
     return LogEntry(seq, item, process.first.code, "register", at, by, note, {"received_at": received.isoformat(timespec="seconds")})
 
 
@@ -477,8 +478,8 @@ def act(
     at = local(at)
     if state.last_at and at < state.last_at:
         raise IllegalAction(
-            f"{_where(state, process)}: the time {at:%Y-%m-%d %H:%M} is before the item's last action "
-            f"({state.last_action} at {state.last_at:%Y-%m-%d %H:%M}) — give a later time"
+            f"{_where(state, process)}: the time {format_datetime(at)} is before the item's last action "
+            f"({state.last_action} at {format_datetime(state.last_at)}) — give a later time"
         )
     if action == "correct":
         if len(state.effective) <= 1:
@@ -493,7 +494,7 @@ def act(
     verb = rule["verb"]
     phase = rule["phase"]
     if state.done and phase != "any":
-        how = f"{_ENDED_WORDS.get(state.ended, 'completed')} {state.completed_at:%Y-%m-%d %H:%M}"
+        how = f"{_ENDED_WORDS.get(state.ended, 'completed')} {format_datetime(state.completed_at)}"
         raise IllegalAction(f"item {state.item} is done ({how}): it cannot {verb} — use correct to undo the last action if it was a mistake")
     sub = process[state.substep] if not state.done else None
     if phase == "open" and state.paused:
@@ -586,7 +587,7 @@ def _answer_data(state: ItemState, process: Process, action: str, sub, at: datet
     if reply_date is not None:
         if reply_date > at.date():
             raise IllegalAction(
-                f"{_where(state, process)}: the answer is dated {reply_date:%Y-%m-%d}, after it was sent ({at:%Y-%m-%d %H:%M}) — check its date"
+                f"{_where(state, process)}: the answer is dated {format_date(reply_date)}, after it was sent ({format_datetime(at)}) — check its date"
             )
         data["reply_date"] = reply_date.isoformat()
     return data
