@@ -153,6 +153,12 @@ def test_show_json_prints_the_items_derived_state_in_bangkok_iso(book_with_item,
     }
 
 
+@pytest.mark.parametrize("typed", ["๑/๒๕๖๙", "01/2569", " 1 / 2569"])
+def test_a_registration_number_in_thai_digits_with_a_zero_or_spaces_is_the_same_letter(book_with_item, xlflow, typed):
+    r = xlflow("show", book_with_item, typed, "--now", "2026-11-25T09:20")
+    assert (r.exit_code, r.output.split()[0]) == (0, "1/2569")
+
+
 def test_show_without_json_prints_one_line(book_with_item, xlflow):
     r = xlflow("show", book_with_item, "1/2569", "--now", "2026-11-25T09:20")
     assert (r.exit_code, r.output) == (0, "1/2569  1.2  overdue  due 25 พ.ย. 2569 09:15 น.  round 0  officer -\n")

@@ -32,6 +32,7 @@ def test_history_shows_each_substep_against_its_standard_with_pauses_and_correct
     text = xlflow("history", register_book, "1/2569", "--now", "2026-11-25T14:00").output
     assert "paused 25 พ.ย. 2569 09:20 น. → 25 พ.ย. 2569 13:20 น.: รอคำตอบจากกรมการจัดหางาน" in text
     assert "(withdrawn by ลำดับ 7)" in text
+    assert "10 min / 15 min  within" in text  # 1.2: a sub-step of minutes in minutes, not "0.2 h / 0.2 h"
 
 
 def test_history_of_an_unknown_item_says_so(register_book, xlflow):

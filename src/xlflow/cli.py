@@ -16,10 +16,11 @@ import click
 
 from .errors import DateError, FutureTime, MissingField, NotPermitted, OutsideCalendar, XlflowError
 from .model import STATUS_TH
+from .workflow import canonical_item
 
 # A folder given as BOOK reaches the library, which says so in words (exit 1, not a usage error).
 BOOK = click.argument("book", type=click.Path(path_type=Path))
-ITEM = click.argument("item")
+ITEM = click.argument("item", callback=lambda ctx, param, v: canonical_item(v))  # ๑/๒๕๖๙, 01/2569 → 1/2569
 
 
 def _now() -> datetime:
@@ -428,7 +429,8 @@ def history(book, item, now, as_json):
         click.echo(json.dumps(h, ensure_ascii=False, indent=2))
         return
     when = lambda s: format_datetime(_dt.fromisoformat(s)) if s else "—"  # noqa: E731
-    hours = lambda m: "—" if m is None else f"{m / 60:.1f} h"  # noqa: E731
+    def hours(m):  # a 5-minute sub-step in minutes, a day's work in hours
+        return "—" if m is None else f"{m:.0f} min" if abs(m) < 60 else f"{m / 60:.1f} h"
     click.echo(f"{h['item']}  now at {h['substep']}  round {h['round']}  worked {hours(h['worked_minutes'])}"
                + (f"  longest over standard: {h['longest_over']}" if h["longest_over"] else ""))
     if h.get("ended"):

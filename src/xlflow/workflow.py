@@ -117,6 +117,18 @@ def item_number(n: int, be_year: int) -> str:
     return f"{n}/{be_year}"
 
 
+def canonical_item(text: str) -> str:
+    """A registration number as a person may type it — Thai digits, a leading zero, spaces
+    (``"๑/๒๕๖๙"``, ``"01/2569"``, ``"1 / 2569"``) — as the register writes it (``"1/2569"``);
+    anything else unchanged, for the caller to refuse in its own words."""
+    text = str(text).translate(_THAI_DIGITS)
+    m = _ITEM_RE.match(text)
+    return item_number(int(m.group(1)), int(m.group(2))) if m else text
+
+
+_THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+
+
 def parse_item(text: str) -> tuple[int, int]:
     """``"12/2569"`` → ``(12, 2569)``; anything else is an error that shows the form."""
     m = _ITEM_RE.match(str(text))
