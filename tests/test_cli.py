@@ -307,6 +307,8 @@ FIX = "use ISO 8601, e.g. 2026-11-25T09:30 (Bangkok time), or 25/11/2569 09:30"
     "typed, message",
     [
         ("yesterday", f'--at "yesterday" is not a date and time — {FIX}'),
+        ("25/11/2569", '--at "25/11/2569" has no time — an action is stamped to the minute: give the time too, e.g. 25/11/2569 09:30 or 2026-11-25T09:30'),
+        ("2026-11-25", '--at "2026-11-25" has no time — an action is stamped to the minute: give the time too, e.g. 25/11/2569 09:30 or 2026-11-25T09:30'),
         ("", f'--at "" is not a date and time (it is empty) — {FIX}'),
         ("31/02/2569 09:00", f'--at "31/02/2569 09:00" is not a date and time (February 2569 has no day 31) — {FIX}'),
         ("2026-13-01T09:00", f'--at "2026-13-01T09:00" is not a date and time (there is no month 13) — {FIX}'),

@@ -238,7 +238,7 @@ EXPECT: dict[str, dict] = {
     "calendar_text_date_valid": fine(),
     "calendar_hours_text": sheet_problem(CAL, f'{CAL}!G2: "แปดโมงครึ่ง" is not a time of day — type it as 08:30', USUAL_HOURS),
     # -- the Log edited by hand --
-    "log_edited": fine(verify=(1, f"Error: {LOG} row 3: this row was edited by hand or inserted (its hash does not match its content) — item 2/2569, register at 2026-11-25 09:05")),
+    "log_edited": fine(verify=(1, f"Error: {LOG} row 3: this row was edited by hand or inserted (its hash does not match its content) — item 2/2569, register at 25 พ.ย. 2569 09:05 น.")),
     "log_deleted": fine(
         list=(0, f"Warning: {REG} row 3: item 2/2569 has no registration in the Log — {LOG} row 3: the row(s) numbered 2 before it were deleted (found 3, expected 2); restore the Log from a backup"),
         verify=(1, f"Error: {LOG} row 3: the row(s) numbered 2 before it were deleted (found 3, expected 2)"),

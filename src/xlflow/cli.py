@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import getpass
 import json
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -29,6 +30,10 @@ def _now() -> datetime:
     return local(datetime.now(BKK))
 
 
+#: The options that stamp an action (a day without its time is refused there, not taken as midnight).
+STAMPED = ("--at", "--received-at")
+
+
 def parse_when(value: str | None, option: str = "--at") -> datetime:
     """``--at``/``--now`` text → naive Bangkok time; absent → now. A year outside the working
     calendar's range (:func:`xlflow.worktime.covers`) is refused here, where it was typed."""
@@ -37,8 +42,9 @@ def parse_when(value: str | None, option: str = "--at") -> datetime:
     from .thaidate import be_year, parse_datetime
     from .worktime import range_text
 
+
     try:
-        return parse_datetime(value)
+        when = parse_datetime(value)
     except OutsideCalendar as e:
         year = e.when.year if e.when is not None else None
         shown = f"the year {year} (BE {be_year(year)})" if year is not None else "a time"
@@ -49,6 +55,10 @@ def parse_when(value: str | None, option: str = "--at") -> datetime:
         raise click.ClickException(
             f'{option} "{value}" is not a date and time {why}— use ISO 8601, e.g. 2026-11-25T09:30 (Bangkok time), or 25/11/2569 09:30'
         ) from None
+    if option in STAMPED and isinstance(value, str) and not re.search(r"\d{1,2}\s*[:.]\s*\d{2}", value):  # a day alone: midnight
+        raise click.ClickException(f'{option} "{value}" has no time — an action is stamped to the minute: '
+                                   f'give the time too, e.g. 25/11/2569 09:30 or 2026-11-25T09:30')
+    return when
 
 
 #: How far ahead of this computer's clock an action's time may be (clocks of two PCs differ a little).
