@@ -273,11 +273,21 @@ def test_approve_moves_the_decision_on_to_5_2(excel, ready):
 def test_send_back_returns_to_3_1_and_counts_the_round(excel, ready):
     reg, rows = ready
     r = rows["send_back"]
+    reg.set(r, "remarks", "ขอข้อมูลประกอบเพิ่มเติม")
     book = click(excel, reg, "send_back", r)
     got = register_row(book, reg, r)
     assert (got["substep"], got["due_at"], got["round"]) == ("3.1", at("2026-11-25 11:00"), 1)
     [log] = log_rows(book, reg)
-    assert (log["substep"], log["action"]) == ("5.1", "reject")
+    assert (log["substep"], log["action"], log["note"]) == ("5.1", "reject", "ขอข้อมูลประกอบเพิ่มเติม")
+
+
+def test_send_back_without_a_reason_is_refused_and_says_where_to_type_it(excel):
+    reg, rows = ribbon_register(6)
+    r = rows["send_back"]
+    book = click(excel, reg, "send_back", r)
+    assert alerts(book) == [f"row {r}: {core_refusal(reg, '4/2569', 'reject', note='')}"
+                            ' — type what must be done again into the column "หมายเหตุ" of this row, then click Send back again']
+    assert log_rows(book, reg) == []
 
 
 def test_pause_takes_the_reason_from_the_remarks_and_stops_the_clock(excel, ready):

@@ -139,7 +139,7 @@ def test_verify_chain_accepts_an_intact_log_and_names_the_first_break():
     assert verify_chain(log) is None
     edited = [*log[:2], LogEntry(3, "1/2569", "1.2", "assign", log[2].at, "someone else", "", log[2].data, log[2].hash), log[3]]
     assert verify_chain(edited) == (
-        f"{LOG} row 4: this row was edited by hand or inserted (its hash does not match its content) — item 1/2569, assign at 2026-11-25 09:03"
+        f"{LOG} row 4: this row was edited by hand or inserted (its hash does not match its content) — item 1/2569, assign at 25 พ.ย. 2569 09:03 น."
     )
     assert verify_chain([log[0], log[2], log[3]]) == f"{LOG} row 3: the row(s) numbered 2 before it were deleted (found 3, expected 2)"
     assert verify_chain([log[0], log[3]]) == f"{LOG} row 3: the row(s) numbered 2–3 before it were deleted (found 4, expected 2)"

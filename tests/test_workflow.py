@@ -196,7 +196,7 @@ def test_reject_at_5_1_returns_to_3_1_and_raises_the_round():
     assert it.state.segments[-2].outcome == "reject"
     assert it.state.segments[-1].round == 1
     it.to("5.1", bkk(2026, 11, 25, 13, 0))
-    it.do("reject", bkk(2026, 11, 25, 14, 0))
+    it.do("reject", bkk(2026, 11, 25, 14, 0), note="ยังไม่ครบถ้วน")
     assert (it.state.substep, it.state.round) == ("3.1", 2)
 
 
@@ -319,7 +319,7 @@ def test_correct_twice_undoes_two_actions_and_can_reopen_a_done_item():
 def test_correct_of_a_send_back_lowers_the_round_again():
     it = Item(bkk(2026, 11, 25, 9, 0))
     it.to("5.1", bkk(2026, 11, 25, 9, 10))
-    it.do("reject", bkk(2026, 11, 25, 10, 0))
+    it.do("reject", bkk(2026, 11, 25, 10, 0), note="ขอแก้ไขท่าที")
     it.do("correct", bkk(2026, 11, 25, 10, 1))
     assert (it.state.substep, it.state.round) == ("5.1", 0)
 

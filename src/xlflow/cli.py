@@ -306,7 +306,8 @@ def _action_command(name: str, action: str, help_text: str, note_help: str | Non
 
 
 _action_command("approve", "approve", "Approve ITEM at the executives' decision (5.1): it goes on to 5.2.")
-_action_command("reject", "reject", "Send ITEM back from the decision (5.1) to 3.1; the round counter rises.", "Why it is sent back.")
+_action_command("reject", "reject", "Send ITEM back from the decision (5.1) to 3.1; the round counter rises (a reason is required).",
+                "What must be done again (required: the evaluation lists each send-back's reason).")
 _action_command("pause", "pause", "Stop ITEM's clock while it waits on an outside agency (a reason is required).", "What the work waits for (required: the core refuses a pause without one).")
 _action_command("resume", "resume", "Start ITEM's clock again after a pause.")
 _action_command("correct", "correct", "Undo ITEM's last action (logged as an action of its own).", "Why it is undone.")

@@ -15,8 +15,10 @@ What the clerk does (README.md, "Excel on Windows", says it for the office):
   ชั้นความเร็ว ... as known; วันเวลาที่รับ only when it arrived earlier than now) into
   the empty row just below the table, keep a cell of that row selected, click. xlflow
   gives the row its registration number, the receipt stamp and the workflow columns.
-* **Advance / Approve / Send back / Resume / Undo** -- select a cell in the row of each
-  letter (several rows at once is fine), click.
+* **Advance / Approve / Resume / Undo** -- select a cell in the row of each letter
+  (several rows at once is fine), click.
+* **Send back** -- type what must be done again into หมายเหตุ (remarks) of the row, click;
+  that text is the logged reason (the core requires one; the evaluation lists it).
 * **Assign unit / Assign officer** -- type the unit into หน่วยงานที่รับผิดชอบ (or pick the
   officer from the list in เจ้าหน้าที่ผู้รับผิดชอบ) of the row, click. xlwings has no
   input box on every engine (its remote engine has none), so the typed cell is the input.
@@ -57,6 +59,7 @@ from . import book as bk
 from . import schema, service
 from .errors import IllegalAction, MissingField, NotPermitted, XlflowError
 from .schema import SHEETS
+from .workflow import RULES
 from .worktime import BKK, local
 from .addin.version import check_addin_xlwings
 from .apply import apply
@@ -123,8 +126,9 @@ def approve(at: datetime | None = None) -> None:
 
 
 def send_back(at: datetime | None = None) -> None:
-    """Send the selected row(s) back from the decision (5.1) to 3.1; the round rises."""
-    _click(_item_action("reject"), at, log="selection")
+    """Send the selected row(s) back from the decision (5.1) to 3.1; the round rises. Why is
+    the row's หมายเหตุ (remarks), as for a pause: the evaluation lists each send-back's reason."""
+    _click(_item_action("reject", note_from="remarks", button="Send back"), at, log="selection")
 
 
 def pause(at: datetime | None = None) -> None:
@@ -370,7 +374,7 @@ def _blank_typed(reg: Sheet, r: int, hm: dict[str, int]) -> bool:
 _HINTS = {
     "unit": 'type the unit into the column "หน่วยงานที่รับผิดชอบ" of this row, then click {button} again',
     "officer": 'choose the officer in the column "เจ้าหน้าที่ผู้รับผิดชอบ" of this row, then click {button} again',
-    "remarks": 'type what the work waits for into the column "หมายเหตุ" of this row, then click {button} again',
+    "remarks": 'type {why} into the column "หมายเหตุ" of this row, then click {button} again',
 }
 
 
@@ -416,7 +420,7 @@ def _item_action(action: str, from_cell: str | None = None, note_from: str | Non
                 msg = f"row {r}: {worded(e)}"
                 hint = _HINTS.get(from_cell or note_from or "") if hints else None
                 if hint and not given:
-                    msg += f" — {hint.format(button=button)}"
+                    msg += f" — {hint.format(button=button, why=RULES.get(action, {}).get('why', 'the reason'))}"
                 s.refused.append(msg)
         _write(s, change)
 

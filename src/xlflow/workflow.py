@@ -29,12 +29,12 @@ from .worktime import WorkCalendar, local
 
 #: What each action requires of the item. ``phase``: open (working, not paused), paused,
 #: live (open or paused), any (a done item too). ``decision``: True only at a decision
-#: sub-step, False never there, None either way. ``note``: a reason must be given.
+#: sub-step, False never there, None either way. ``note``: a reason must be given (``why``: of what).
 RULES: dict[str, dict] = {
     "advance": {"phase": "open", "decision": False, "note": False, "verb": "advance"},
     "approve": {"phase": "open", "decision": True, "note": False, "verb": "approve"},
-    "reject": {"phase": "open", "decision": True, "note": False, "verb": "send back"},
-    "pause": {"phase": "open", "decision": None, "note": True, "verb": "pause"},
+    "reject": {"phase": "open", "decision": True, "note": True, "verb": "send back", "why": "what must be done again"},
+    "pause": {"phase": "open", "decision": None, "note": True, "verb": "pause", "why": "what the work waits for"},
     "resume": {"phase": "paused", "decision": None, "note": False, "verb": "resume"},
     "assign": {"phase": "live", "decision": None, "note": False, "verb": "assign"},
     # issue 18: the ways an item ends early (what else each needs: ENDINGS), and the scanned letter
@@ -519,7 +519,7 @@ def act(
     if rule["decision"] is False and sub.is_decision:
         raise IllegalAction(f"{_where(state, process)}: this is a decision — approve it or send it back (reject) instead of advance")
     if rule["note"] and not note.strip():
-        raise IllegalAction(f"{_where(state, process)}: a reason is required to {verb} — say what the work waits for")
+        raise IllegalAction(f"{_where(state, process)}: a reason is required to {verb} — say {rule['why']}")
     data: dict = {}
     ending = ENDINGS.get(action)
     if ending is not None:
