@@ -397,6 +397,23 @@ def test_subject_line_counts_in_thai_and_english():
     assert checks.subject_line(checks.Digest("a@b.c", ("ก",), followups=(x,))) == "xlflow: เตือนซ้ำ 1 เรื่อง / 1 reminder"
 
 
+def test_a_breach_is_listed_once_with_all_that_follows_it_up_and_the_subject_counts_letters():
+    b = checks.Breach(key="9/2569|4.1|0|overdue", item="9/2569", kind="overdue", substep="4.1", substep_name="", round=0,
+                      due_at=datetime(2026, 11, 25, 10, 0), late_minutes=1400)
+    r = checks.Breach(key="9/2569|reply-by:2026-11-27|0|reply_overdue", item="9/2569", kind="reply_overdue", substep="4.1",
+                      substep_name="", round=0, reply_by=date(2026, 11, 27), reply_days=3)
+    ups = (checks.FollowUp(b.key + "#r3", b, "reminder", 3), checks.FollowUp(b.key + "#e2", b, "escalation", 2, "ผอ.วท."),
+           checks.FollowUp(r.key + "#r3", r, "reminder", 3))
+    d = checks.Digest("a@b.c", ("ก",), followups=ups)
+    assert checks.subject_line(d) == "xlflow: เตือนซ้ำ 1 เรื่อง ยกระดับ 1 เรื่อง / 1 reminder, 1 escalated"  # one letter
+    entries = checks._entries(d, "own")
+    assert [e[0].key for e in entries] == [b.key, r.key]  # the overdue breach once, its reminder and escalation together
+    assert entries[0][1].split("\n") == ["เตือนครั้งที่ 3: ยังค้างอยู่ / reminder 3: still open",
+                                         "ยกระดับถึง ผอ.วท.: ใช้เวลาแล้ว 2 เท่าของมาตรฐานหรือกว่า / escalated to ผอ.วท.: 2 times the standard or more spent"]
+    text = "\n".join(checks._section_text("t", entries, False))
+    assert text.count("- 9/2569") == 2 and "overdue (1)" in text  # once under overdue, once under the reply-by date
+
+
 def test_digest_lists_number_subject_sub_step_due_time_in_be_and_hours_late(book_path):
     _three_items(book_path)
     f = found(book_path, at(2026, 11, 25, 11, 0))

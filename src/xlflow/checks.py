@@ -603,8 +603,8 @@ def subject_line(digest: Digest) -> str:
     counts = _counts(digest.breaches)
     th = [f"{KIND_TH[k]} {n} เรื่อง" for k, n in counts]
     en = [f"{n} {KIND_EN[k]}" for k, n in counts]
-    reminders = [x for x in digest.followups if x.what == "reminder"]
-    raised = [x for x in digest.followups if x.what == "escalation"]
+    reminders = {x.breach.item for x in digest.followups if x.what == "reminder"}  # letters (เรื่อง), not breaches
+    raised = {x.breach.item for x in digest.followups if x.what == "escalation"}
     if reminders:
         th.append(f"เตือนซ้ำ {len(reminders)} เรื่อง")
         en.append(f"{len(reminders)} reminder{'s' if len(reminders) != 1 else ''}")
@@ -673,11 +673,11 @@ NEW = "ใหม่ / new"
 def _entries(digest: Digest, part: str) -> list[tuple[Breach, str]]:
     """(breach, its marks) of a section: ``own`` (new to this person, then the follow-ups) or
     ``summary`` (the new ones marked)."""
-    if part == "own":
-        got = [(b, "") for b in digest.own]
+    if part == "own":  # a breach once, with whatever follows it up (a reminder and an escalation together)
+        got: dict[str, tuple[Breach, list[str]]] = {b.key: (b, []) for b in digest.own}
         for x in digest.followups:
-            got.append((x.breach, _followup_line(x)))
-        return got
+            got.setdefault(x.breach.key, (x.breach, []))[1].append(_followup_line(x))
+        return [(b, "\n".join(marks)) for b, marks in got.values()]
     return [(b, NEW if b.key in digest.new else "") for b in digest.summary]
 
 
@@ -694,7 +694,7 @@ def _section_text(title: str, entries: Sequence[tuple[Breach, str]], with_office
             out.append(f"- {'[' + mark + '] ' if mark == NEW else ''}{b.item} — {shown_subject(b)}")
             lines = _detail(b)
             if mark and mark != NEW:
-                lines.insert(0, mark)
+                lines[:0] = mark.split("\n")
             if with_officer:
                 lines.append(f"เจ้าหน้าที่ / officer: {one_line(b.officer) or '-'}")
             if b.scan:
@@ -720,7 +720,7 @@ def _section_html(title: str, entries: Sequence[tuple[Breach, str]], with_office
         for b, mark in group[:LIST_LIMIT]:
             lines = _detail(b)[1:]
             if mark and mark != NEW:
-                lines.insert(0, mark)
+                lines[:0] = mark.split("\n")
             item = esc(b.item) + (f" <b>[{esc(NEW)}]</b>" if mark == NEW else "")
             subject = esc(shown_subject(b))
             if b.scan:
