@@ -16,6 +16,8 @@ import openpyxl
 import pytest
 
 from xlflow import book
+from click.testing import CliRunner
+
 from xlflow.cli import main
 from xlflow.schema import SHEETS
 
@@ -475,3 +477,21 @@ def test_pause_without_a_reason_is_refused_in_words_with_exit_1(book_with_item, 
     assert r.exit_code == 1
     assert r.output.startswith("Error: item 1/2569 at 1.2 (")
     assert "a reason is required to pause — say what the work waits for" in r.output
+
+
+def test_without_by_the_login_is_stamped_as_the_people_sheet_names_its_holder(register_book):
+    """As the ribbon stamps a click: the column ชื่อผู้ใช้ Windows maps a login to its name, so one
+    person is one name in the Log whichever door they used (and a director may close)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(register_book)
+    ws = wb[SHEETS["people"]]
+    ws.append(["นางสาวศิริพร มั่นคง", "ผอ.วท.", "วท.", "siriporn.m@mol.go.th", r"MOL\siriporn.m"])
+    wb.save(register_book)
+    runner = CliRunner(env={"LOGNAME": "Siriporn.M", "USER": "Siriporn.M", "LNAME": "", "USERNAME": ""})
+    r = runner.invoke(main, ["register", str(register_book), "--subject", "ขอเชิญประชุม", "--at", "2026-11-25T09:00"])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(main, ["close", str(register_book), "1/2569", "--reason", "เพื่อทราบ", "--at", "2026-11-25T09:10"])
+    assert r.exit_code == 0, r.output  # her role is known by her name: a director may close
+    h = json.loads(runner.invoke(main, ["history", str(register_book), "1/2569", "--json", "--now", "2026-11-25T10:00"]).output)
+    assert [a["by"] for a in h["actions"]] == ["นางสาวศิริพร มั่นคง", "นางสาวศิริพร มั่นคง"]

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from .errors import DateError, FutureTime, MissingField, NotPermitted, OutsideCalendar, XlflowError
-from .model import STATUS_TH
+from .model import STATUS_TH, Login
 from .workflow import canonical_item
 
 # A folder given as BOOK reaches the library, which says so in words (exit 1, not a usage error).
@@ -148,10 +148,11 @@ def at_by(fn):
 
 
 def _by(by: str | None) -> str:
+    """``--by``, else the login, which the library stamps as the People sheet names its holder."""
     if by:
         return by
     try:
-        return getpass.getuser()
+        return Login(getpass.getuser())
     except Exception:  # no login name (a service account): say so in the log
         return "unknown"
 

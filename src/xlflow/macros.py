@@ -58,6 +58,7 @@ import xlwings as xw
 from . import book as bk
 from . import schema, service
 from .errors import IllegalAction, MissingField, NotPermitted, XlflowError
+from .model import person
 from .schema import SHEETS
 from .workflow import RULES
 from .worktime import BKK, local
@@ -304,13 +305,6 @@ def windows_login() -> str:
         return "unknown"
 
 
-def person(people, login: str) -> str:
-    """The People sheet's name for ``login`` (case and ``DOMAIN\\`` ignored), else the login."""
-    key = login.rsplit("\\", 1)[-1].strip().casefold()
-    for p in people:
-        if p.login and p.login.rsplit("\\", 1)[-1].strip().casefold() == key:
-            return p.name
-    return login
 
 
 # -- which rows --------------------------------------------------------------------------------

@@ -63,6 +63,26 @@ class Letter:
             raise RecordError(f'secrecy "{self.secrecy}" is not one of {", ".join(SECRECIES)}')
 
 
+class Login(str):
+    """A login name standing for who acts (no ``--by`` given): it is stamped as the People
+    sheet names its holder (:func:`person`), as the ribbon stamps a click."""
+
+
+def person(people, login: str) -> str:
+    """The People sheet's name for ``login`` (column ชื่อผู้ใช้ Windows; case and ``DOMAIN\\``
+    ignored), else the login itself."""
+    key = login.rsplit("\\", 1)[-1].strip().casefold()
+    for p in people:
+        if p.login and p.login.rsplit("\\", 1)[-1].strip().casefold() == key:
+            return p.name
+    return str(login)
+
+
+def who(people, by: str) -> str:
+    """``by`` as the Log stamps it: a :class:`Login` by its People name, a name as given."""
+    return person(people, by) if isinstance(by, Login) else by
+
+
 def shown_outside(letter: "Letter | None") -> tuple[str, str]:
     """(subject, sender) as a report that leaves the register shows them (the evaluation
     workbook mailed to the PMQA team and the directors): a secret letter's (ลับ, ลับมาก,

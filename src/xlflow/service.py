@@ -16,7 +16,7 @@ from pathlib import Path
 from . import book as bk
 from . import schema
 from .errors import IllegalAction, MissingField, UnknownItem, WorkbookError
-from .model import Letter, LogEntry
+from .model import Letter, LogEntry, who
 from .workflow import act, next_number, parse_item, register, replay, timing
 from .workflow import status as status_of
 from .worktime import aware, local
@@ -76,6 +76,7 @@ def find_item(b: bk.Book, item: str) -> str:
 
 def plan_register(b: bk.Book, change: Change, *, at: datetime, by: str, received_at: datetime | None = None, row: int | None = None, **letter) -> str:
     """Register a letter: a new number of the calendar year, the receipt stamp, 1.1 done."""
+    by = who(b.people, by)
     unknown = set(letter) - set(LETTER_FIELDS)
     if unknown:
         raise TypeError(f"unknown letter field(s): {', '.join(sorted(unknown))}")
@@ -109,6 +110,7 @@ def plan_action(b: bk.Book, change: Change, item: str, action: str, *, at: datet
     actions, one save). ``by``'s roles (who may close an item early) are the People sheet's.
     The scanned letter's cell (typed by clerks) is written only when the action changes the
     link in force (a link, or the correction of one)."""
+    by = who(b.people, by)  # a login (no --by) as the People sheet names its holder
     item = str(item).strip()
     row = change.new_rows.get(item)
     if row is None:
