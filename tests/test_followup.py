@@ -52,17 +52,19 @@ AFTER = at(2026, 11, 25, 13, 5)  # both overdue: 1/2569 since 10:00, 2/2569 sinc
 def test_the_officer_is_reminded_each_working_day_the_item_stays_late(late, smtp_server):
     first = run_check(late, AFTER)
     assert keys_to(first, "somchai@mol.go.th") == ["1/2569|2.1|0|overdue"]
-    # Thursday 10:00 is one working day (420 minutes) past Wednesday's 10:00 due time
-    assert run_check(late, at(2026, 11, 26, 9, 59)).sent == []
-    r = run_check(late, at(2026, 11, 26, 10, 0))
-    assert [(to, keys) for to, _, keys in r.sent] == [("somchai@mol.go.th", ["1/2569|2.1|0|overdue#r1"])]
+    assert run_check(late, at(2026, 11, 25, 16, 25)).sent == []  # the day it fell due: no reminder yet
+    # Thursday is one working day past Wednesday, the day it fell due: the reminder comes with the
+    # day's first run (with the day's others, in one mail), not at 10:00, its own due time of day
+    r = run_check(late, at(2026, 11, 26, 8, 30))
+    assert sorted((to, keys) for to, _, keys in r.sent) == [("somchai@mol.go.th", ["1/2569|2.1|0|overdue#r1"]),
+                                                           ("somying@mol.go.th", ["2/2569|3.2|0|overdue#r1"])]  # late since 13:00 Wed
     # (a reminder is the officer's; the directors have the item in their summary whenever it goes)
     assert run_check(late, at(2026, 11, 26, 12, 0)).sent == []  # once a day
     mail = inbox(smtp_server)["somchai@mol.go.th"][-1]
     assert str(mail["Subject"]) == "xlflow: เตือนซ้ำ 1 เรื่อง / 1 reminder"
     text = mail.get_body(("plain",)).get_content()
     assert "เตือนครั้งที่ 1: ยังค้างอยู่ / reminder 1: still open" in text
-    assert "เกินกำหนด 7.0 ชั่วโมงทำการ / 7.0 working hours late" in text
+    assert "เกินกำหนด 5.5 ชั่วโมงทำการ / 5.5 working hours late" in text  # 10:00–16:30 Wednesday, lunch aside
     # over the weekend and the Father's Day holiday (Monday 7 December) the count is in working days
     r = run_check(late, at(2026, 12, 8, 10, 0))  # Tue 8 Dec: Thu 26, Fri 27, Mon 30, Tue 1 … 8 working days
     assert keys_to(r, "somchai@mol.go.th") == ["1/2569|2.1|0|overdue#r8"]  # the step reached, not the ones missed

@@ -28,7 +28,9 @@ are never announced, and paused ones only for their reply-by date.
 by **steps**, each with a key of its own, so each (breach, recipient, step) is sent once:
 
 * a reminder ``"{key}#r{n}"`` to the same people every ``remind_every_days`` working days
-  it stays late (``n`` counts them; a run after an outage sends only the step reached);
+  it stays late, counted in days from the day it fell due, so that a day's reminders come
+  together with its first run (``n`` counts them; a run after an outage sends only the step
+  reached);
 * an escalation ``"{key}#e{m}"`` to the holders of a role (ผอ.วท., then ผอ.สปร.) once the
   working time spent on the sub-step reaches ``m`` times its standard (a standard shorter
   than ``escalate_floor_days`` working days counts as that long).
@@ -402,7 +404,10 @@ def find(
         for b in found:
             f.breaches.append(b)
             f.to[b.key] = letter_emails if b.kind.startswith("reply") else emails
-            late_days = int(b.late_minutes // day) if b.kind == "overdue" else b.reply_days if b.kind == "reply_overdue" else 0
+            # working days since the day it fell due: each day's reminders come with its first run, in one
+            # morning digest, not one mail at each item's own due time of day
+            late_days = (working_days_between(cal, local(b.due_at).date(), today) if b.kind == "overdue" and b.due_at
+                         else b.reply_days if b.kind == "reply_overdue" else 0)
             if remind_every_days > 0 and late_days >= remind_every_days:
                 n = late_days // remind_every_days
                 x = FollowUp(f"{b.key}#r{n}", b, "reminder", n)
