@@ -422,7 +422,7 @@ def test_digest_lists_number_subject_sub_step_due_time_in_be_and_hours_late(book
     assert subject == "xlflow: เกินกำหนด 1 เรื่อง ใกล้ครบกำหนด 1 เรื่อง / 1 overdue, 1 due soon"
     assert f"เรียน {SOMCHAI} / Dear {SOMCHAI}," in text
     assert "- 2/2569 — ขอข้อมูลแรงงานต่างด้าว" in text
-    assert f"ขั้นตอน / sub-step 2.1 {Process.default()['2.1'].name_th}" in text
+    assert f"ขั้นตอน / sub-step 2.1 {checks.brief(Process.default()['2.1'].name_th)}" in text  # 213 characters: cut short
     assert "กำหนดเสร็จ / due: 25 พ.ย. 2569 10:00 น." in text
     assert "เกินกำหนด 1.0 ชั่วโมงทำการ / 1.0 working hours late" in text
     assert "เหลือเวลา 0.5 ชั่วโมงทำการ / 0.5 working hours left" in text
@@ -514,3 +514,13 @@ def test_letters_typed_into_the_register_by_hand_are_one_notice(book_path):
         "12 item(s) in the Register have no registration in the Log, so they were not checked "
         "(2/2569, 3/2569, 4/2569, 5/2569, 6/2569, 7/2569, 8/2569, 9/2569, 10/2569, 11/2569 … (+2)) — register letters with xlflow"
     ]
+
+
+def test_a_long_sub_step_name_is_cut_short_at_a_phrase_in_mails_and_a_short_one_kept_whole():
+    p = Process.default()
+    assert checks.brief(p["1.2"].name_th) == p["1.2"].name_th  # 61 characters: whole
+    long = p["4.1"].name_th  # 215 characters
+    got = checks.brief(long)
+    assert got.endswith("…") and len(got) <= checks.BRIEF + 1 and long.startswith(got[:-1])
+    assert long[len(got) - 1] in " /"  # it stops where a phrase ends, not inside a Thai word
+    assert checks.brief("ก" * 200).startswith("ก" * 90) and checks.brief("กั" * 100)[-2] == "ั"  # no mark cut from its letter

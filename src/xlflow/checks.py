@@ -57,6 +57,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -637,10 +638,29 @@ def shown_subject(b: Breach) -> str:
     return one_line(b.subject)
 
 
+#: How much of a sub-step's name a mail shows (the manual's 2.1 and 4.1 run to 250 characters,
+#: repeated for every letter at them: too much on a phone; the register has the whole).
+BRIEF = 90
+
+
+def brief(name: str, limit: int = BRIEF) -> str:
+    """A sub-step's name as a mail lists it: whole when short, else up to the last space or
+    "/" within ``limit`` (a Thai phrase ends there), never inside a character's marks, then "…"."""
+    name = one_line(name)
+    if len(name) <= limit:
+        return name
+    cut = max(name.rfind(" ", 0, limit + 1), name.rfind("/", 0, limit))
+    if cut < limit // 3:  # no phrase ends near: cut at the limit, after the marks of its last character
+        cut = limit
+        while cut < len(name) and unicodedata.category(name[cut]) == "Mn":
+            cut += 1
+    return name[:cut].rstrip(" ,(") + "…"
+
+
 def _detail(b: Breach) -> list[str]:
     """Lines about one breach, each in Thai and English: where it is, the target, how late."""
-    lines = [f"ขั้นตอน / sub-step {b.substep} {one_line(b.substep_name)}" if b.kind in ("overdue", "due_soon") else
-             f"ขั้นตอนปัจจุบัน / now at sub-step {b.substep} {one_line(b.substep_name)}"]
+    lines = [f"ขั้นตอน / sub-step {b.substep} {brief(b.substep_name)}" if b.kind in ("overdue", "due_soon") else
+             f"ขั้นตอนปัจจุบัน / now at sub-step {b.substep} {brief(b.substep_name)}"]
     if b.kind == "overdue":
         lines.append(f"กำหนดเสร็จ / due: {format_datetime(b.due_at)}")
         lines.append(f"เกินกำหนด {hours(b.late_minutes)} ชั่วโมงทำการ / {hours(b.late_minutes)} working hours late")
@@ -732,7 +752,7 @@ def _section_html(title: str, entries: Sequence[tuple[Breach, str]], with_office
                 url = scan_url(b.scan)
                 subject += ("<br>" + (f'<a href="{esc(url)}">หนังสือที่สแกน / scanned letter</a>' if url
                                       else f"หนังสือที่สแกน / scanned letter: {esc(b.scan)}"))
-            cells = [item, subject, f"{esc(b.substep)} {esc(b.substep_name)}", "<br>".join(esc(x) for x in lines)]
+            cells = [item, subject, f"{esc(b.substep)} {esc(brief(b.substep_name))}", "<br>".join(esc(x) for x in lines)]
             if with_officer:
                 cells.append(esc(b.officer) or "-")
             rows.append("<tr>" + "".join(f'<td style="border:1px solid #999;padding:4px;vertical-align:top">{c}</td>' for c in cells) + "</tr>")
