@@ -495,3 +495,14 @@ def test_without_by_the_login_is_stamped_as_the_people_sheet_names_its_holder(re
     assert r.exit_code == 0, r.output  # her role is known by her name: a director may close
     h = json.loads(runner.invoke(main, ["history", str(register_book), "1/2569", "--json", "--now", "2026-11-25T10:00"]).output)
     assert [a["by"] for a in h["actions"]] == ["นางสาวศิริพร มั่นคง", "นางสาวศิริพร มั่นคง"]
+
+
+@pytest.mark.parametrize("name", ["register.ods", "register copy.xls", "register"])
+def test_a_workbook_named_otherwise_is_told_to_be_renamed_by_every_command(register_book, tmp_path, name, xlflow):
+    import shutil
+
+    other = tmp_path / name
+    shutil.copy(register_book, other)
+    for args in (("list", other), ("show", other, "1/2569"), ("verify", other)):
+        r = xlflow(*args)
+        assert r.exit_code == 1 and f"rename the file to {other.stem}.xlsx, then try again; nothing was changed" in r.output, (args, r.output)

@@ -341,6 +341,13 @@ def check_readable(path: Path, deep: bool = True) -> None:
                 raise WorkbookError(f"{path.name}: the file is damaged (part {bad} is corrupt) — restore it from the backups folder {backup_dir(path)}")
     except zipfile.BadZipFile:
         raise WorkbookError(f"{path.name}: the file is damaged or was cut off while copying — restore it from the backups folder {backup_dir(path)}") from None
+    if path.suffix.lower() not in WORKBOOK_SUFFIXES:  # an .xlsx by content: Excel and the readers go by the name
+        raise WorkbookError(f"{path.name}: an Excel workbook named {path.suffix or 'without an extension'} — "
+                            f"rename the file to {path.stem}.xlsx, then try again; nothing was changed")
+
+
+#: The names a register may have: Excel opens a workbook by its name's extension.
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
 def load(path: Path) -> Book:

@@ -192,7 +192,7 @@ def commit(path: Path, planner, items: set[str] | None = ALL, progress=None) -> 
 
 
 #: The file types xlflow edits in place; anything else is told what to do.
-EDITABLE = {".xlsx", ".xlsm"}
+EDITABLE = set(bk.WORKBOOK_SUFFIXES)
 
 
 def refuse_extension(path: Path) -> None:
