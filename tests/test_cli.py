@@ -430,6 +430,19 @@ def test_verify_names_a_row_edited_by_hand(book_with_log, xlflow):
     )
 
 
+def test_verify_json_gives_the_same_words_and_the_exit_code_says_it_too(book_with_log, xlflow):
+    r = xlflow("verify", book_with_log, "--json")
+    out = json.loads(r.stdout)
+    assert r.exit_code == 0 and out["intact"] is True and out["report"]
+    wb = openpyxl.load_workbook(book_with_log)
+    wb[LOG]["F3"] = "ผอ.วท."
+    wb.save(book_with_log)
+    r = xlflow("verify", book_with_log, "--json")
+    out = json.loads(r.stdout)
+    assert r.exit_code == 1 and out["intact"] is False
+    assert out["report"].startswith(f"{LOG} row 3: this row was edited by hand or inserted")
+
+
 def test_verify_names_a_row_inserted_by_hand(book_with_log, xlflow):
     wb = openpyxl.load_workbook(book_with_log)
     ws = wb[LOG]

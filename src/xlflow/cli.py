@@ -489,7 +489,8 @@ def list_cmd(book, status, now, as_json):
 @BOOK
 @click.option("--witness", "give", is_flag=True, help="Print the Log's witness now, as one line to keep outside the workbook.")
 @click.option("--against", "against", multiple=True, metavar="LINE", help="Also check the Log against a witness line kept elsewhere.")
-@click.option("--json", "as_json", is_flag=True, help="With --witness: print it as JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print the result as JSON ({"intact": …, "report": …}; exit 1 when not intact), or with --witness the witness.')
 @errors_as_messages
 def verify(book, give, against, as_json):
     """Check the Log: its hash chain, and every witness of it kept outside the workbook.
@@ -507,6 +508,11 @@ def verify(book, give, against, as_json):
         return
     witnesses = [*stored_witnesses(book), *(parse(line) for line in against)]
     ok, words = verify_report(book, witnesses, when=lambda w: format_datetime(w.at))
+    if as_json:  # for an auditor's script: the same words, and the exit code says it too
+        click.echo(json.dumps({"intact": ok, "report": words}, ensure_ascii=False, indent=2))
+        if not ok:
+            raise SystemExit(1)
+        return
     if not ok:
         raise click.ClickException(words)
     click.echo("the log is intact")
