@@ -140,6 +140,8 @@ def test_mail_waits_for_office_hours(mailbook, smtp_server):
     assert "outside office hours: 4 message(s) and 0 round(s) wait until the office opens" in evening.lines
     lunch = run_check(mailbook, at(2026, 11, 25, 12, 30))
     assert lunch.held and smtp_server.received == []
+    saturday = run_check(mailbook, at(2026, 11, 28, 10, 0))
+    assert saturday.held and any(x.startswith("the weekend: ") for x in saturday.lines)  # said as it is
     morning = run_check(mailbook, at(2026, 11, 26, 8, 30))
     assert morning.exit_code == 0 and len(smtp_server.received) == 4
 

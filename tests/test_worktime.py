@@ -368,3 +368,11 @@ def test_the_calendar_owns_one_range_of_years_and_says_so_in_an_xlflow_error():
     for bad in ([(time(9), time(8))], []):
         with pytest.raises(DateError):  # an XlflowError, not a bare ValueError
             WorkCalendar(hours=bad)
+
+
+def test_the_calendar_says_why_the_office_is_closed():
+    cal = WorkCalendar(holidays=[Holiday(date(2026, 12, 7), "ชดเชยวันพ่อแห่งชาติ"), Holiday(date(2026, 12, 10), "วันรัฐธรรมนูญ")])
+    assert cal.closed_why(datetime(2026, 12, 7, 10, 0)) == "a holiday (ชดเชยวันพ่อแห่งชาติ)"
+    assert cal.closed_why(datetime(2026, 12, 5, 10, 0)) == "the weekend"
+    assert cal.closed_why(datetime(2026, 12, 8, 12, 30)) == "outside office hours"  # lunch
+    assert cal.closed_why(datetime(2026, 12, 8, 10, 0)) == ""

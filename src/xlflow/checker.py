@@ -456,7 +456,8 @@ class _Run:
         rounds = self.rounds_to_deliver(b, store, in_hours)
         waiting = [r for r in rounds if not r[2]]
         if not in_hours and (digests or waiting):
-            self.log(f"outside office hours: {len(digests)} message(s) and {len(waiting)} round(s) wait until the office opens")
+            self.log(f"{b.calendar.closed_why(self.now) or 'outside office hours'}: {len(digests)} message(s) and "
+                     f"{len(waiting)} round(s) wait until the office opens")
             self.report.held = True
             digests, rounds = [], [r for r in rounds if r[2]]
         if digests or rounds:
@@ -746,7 +747,7 @@ def watch(
         now = clock()
         cal = state["calendar"]
         if settings.check.office_hours_only and cal is not None and not cal.is_working(now):
-            note(f"{now:%Y-%m-%d %H:%M}: outside office hours — no check")
+            note(f"{now:%Y-%m-%d %H:%M}: {cal.closed_why(now) or 'outside office hours'} — no check")
             return
         try:
             report = run(Path(book_path), now)

@@ -116,10 +116,12 @@ class WorkCalendar:
         self.hours = hours
         self.workdays = frozenset(workdays)
         days_off = set()
+        self.names: dict[date, str] = {}  # a day off's name, to say why the office is closed
         for h in holidays:
             if isinstance(h, Holiday):
                 if h.off:
                     days_off.add(h.day)
+                    self.names[h.day] = h.name
             else:
                 days_off.add(h)
         self.days_off = frozenset(days_off)
@@ -227,6 +229,17 @@ class WorkCalendar:
             if d > _LAST:
                 raise OutsideCalendar(f"no working day left in the calendar's range, {range_text()}")
         return aware(datetime.combine(d, self.hours[0][0]))
+
+    def closed_why(self, t: datetime) -> str:
+        """Why the office is closed at ``t``, in a log's words: a holiday (by name), the weekend,
+        or outside office hours (``""`` when it is open)."""
+        lt = local(t)
+        d = lt.date()
+        if d in self.days_off:
+            return f"a holiday ({self.names[d]})" if self.names.get(d) else "a holiday"
+        if d.weekday() not in self.workdays:
+            return "the weekend"
+        return "" if self.is_working(lt) else "outside office hours"
 
     def is_working(self, t: datetime) -> bool:
         """Whether the office is open at ``t`` (used to hold mail outside office hours)."""
