@@ -584,7 +584,8 @@ class _Run:
             return
         self.log(f"{key}: compiled {out}")
         stats = checks.RoundStats.of(summary)  # the figures the workbook was written from: the mail cannot disagree
-        subject, text, page = checks.render_round(stats, out, b.path.name if b.path else "", self.now)
+        again = self.redeliver is not None and tuple(self.redeliver) == (fy, m)
+        subject, text, page = checks.render_round(stats, out, b.path.name if b.path else "", self.now, again=again)
         accepted = self.send(t, store, to or cc, cc if to else [], subject, text, page, [(out.name, data, XLSX_MIME)], [sent_key], key)
         if accepted is None:
             return

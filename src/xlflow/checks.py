@@ -878,12 +878,13 @@ def round_stats(book, fy: int, months: int, now: datetime | None = None) -> Roun
     return RoundStats.of(summarize(book, fy, months, min(end, now) if now is not None else end, compare=False))
 
 
-def render_round(stats: RoundStats, file_path: Path, register: str, now: datetime) -> tuple[str, str, str]:
-    """(subject, text, html) of the message that carries a round's evaluation workbook."""
+def render_round(stats: RoundStats, file_path: Path, register: str, now: datetime, again: bool = False) -> tuple[str, str, str]:
+    """(subject, text, html) of the message that carries a round's evaluation workbook;
+    ``again``: sent once more on purpose (``--redeliver``), and its subject says so."""
     period = f"{format_date(stats.start)} – {format_date(stats.end)}"
     pct = "-" if stats.percent is None else f"{stats.percent:.1f}%"
-    subject = (f"xlflow: ผลการประเมินรอบ {stats.months} เดือน ปีงบประมาณ {stats.fy} / "
-               f"evaluation of fiscal year {stats.fy}, {stats.months}-month round")
+    subject = (f"xlflow: ผลการประเมินรอบ {stats.months} เดือน ปีงบประมาณ {stats.fy}{' (ส่งซ้ำ)' if again else ''} / "
+               f"evaluation of fiscal year {stats.fy}, {stats.months}-month round{' (sent again)' if again else ''}")
     lines = [
         ("ช่วงเวลา / period", period),
         ("หนังสือรับเข้า / letters received", f"{stats.received} เรื่อง / {stats.received}"),
