@@ -519,3 +519,16 @@ def test_a_workbook_named_otherwise_is_told_to_be_renamed_by_every_command(regis
     for args in (("list", other), ("show", other, "1/2569"), ("verify", other)):
         r = xlflow(*args)
         assert r.exit_code == 1 and f"rename the file to {other.stem}.xlsx, then try again; nothing was changed" in r.output, (args, r.output)
+
+
+def test_registering_a_letter_number_twice_or_a_past_reply_by_date_is_done_and_warned(register_book):
+    runner = CliRunner()
+    base = ["register", str(register_book), "--subject", "ขอเชิญประชุม", "--letter-no", "ที่ ILO/2569/15", "--sender", "ILO",
+            "--by", "สารบรรณ"]
+    r = runner.invoke(main, [*base, "--at", "2026-11-25T09:00"])
+    assert (r.exit_code, r.stdout, r.stderr) == (0, "1/2569\n", "")
+    r = runner.invoke(main, [*base[:5], " ที่ ILO/2569/15 ", *base[6:], "--at", "2026-11-25T09:30", "--reply-by", "20/11/2569"])
+    assert (r.exit_code, r.stdout) == (0, "2/2569\n")  # registered: the clerk decides
+    assert r.stderr == ('Warning: 2/2569: letter no. " ที่ ILO/2569/15 " from "ILO" is already registered as 1/2569 — '
+                        "if it is the same letter, cancel this registration (xlflow cancel)\n"
+                        "Warning: 2/2569: the reply-by date 20 พฤศจิกายน 2569 is already past — check it against the letter\n")

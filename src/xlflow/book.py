@@ -432,7 +432,7 @@ def _load_current(path: Path) -> Book:
     states, bad = fold.states()
     wanted = set(states) | {i for i, _ in bad}
     table, rid = register_facts(path)
-    reg = schema.read_register(src.rows(SHEETS["register"]), keep=wanted.__contains__, table=table)
+    reg = schema.read_register(src.rows(SHEETS["register"]), keep=lambda letter: letter.item in wanted, table=table)
     problems = [*reg.problems, *problems, *people.problems]
     for item, (sheet, r) in registered.items():
         if item not in reg.row_of and item not in reg.skipped:
@@ -442,18 +442,19 @@ def _load_current(path: Path) -> Book:
                 witnessed=tuple(witnessed))
 
 
-def read_for_write(path: Path, items: set[str] | None, table=None) -> Book:
+def read_for_write(path: Path, items: set[str] | None, table=None, also=None) -> Book:
     """What an action needs, read from the file it is about to edit (under the writer lock).
 
     The small sheets and the Register whole; the Log sheets from the newest back until every
     item of ``items`` has its registration among the rows read and a written row was seen
     (``None``: every Log sheet, for a refresh; an empty set: the newest rows only, for a new
-    letter). At 100,000 letters an action reads one Log sheet, not nine.
+    letter). At 100,000 letters an action reads one Log sheet, not nine. ``also(letter)``:
+    other letters to keep.
     """
     path = Path(path)
     with gc_paused():
         try:
-            return _read_for_write(path, items, table)
+            return _read_for_write(path, items, table, also)
         except XlflowError:
             raise
         except Exception as e:  # calamine's own errors: a damaged part
@@ -461,7 +462,7 @@ def read_for_write(path: Path, items: set[str] | None, table=None) -> Book:
             raise WorkbookError(f"{path.name}: the workbook cannot be read ({type(e).__name__}: {e}) — open it in Excel and save it again, or restore a backup") from None
 
 
-def _read_for_write(path: Path, items, table) -> Book:
+def _read_for_write(path: Path, items, table, also=None) -> Book:
     src = sheet_reader(path)
     rows: dict = {}
     for code in ("process", "calendar", "people", "info", "register"):
@@ -492,8 +493,10 @@ def _read_for_write(path: Path, items, table) -> Book:
                 missing.discard(str(row[ii]).strip())
         if written and not missing:
             break
-    # an action needs the letters it acts on (a refresh none): the others' rows are read and checked, not kept
-    return parse(rows, path, "", table=table, keep=(items or set()).__contains__)
+    # an action needs the letters it acts on (a refresh none), and those ``also(letter)`` asks for (a
+    # registration: the same letter number from the same sender): the others' rows are read and checked, not kept
+    wanted = items or set()
+    return parse(rows, path, "", table=table, keep=lambda letter: letter.item in wanted or (also is not None and also(letter)))
 
 
 # -- owner files, lock, atomic save ------------------------------------------------------

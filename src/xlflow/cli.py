@@ -286,6 +286,7 @@ def register_cmd(book, subject, letter_no, letter_date, sender, addressee, urgen
         received_at=not_ahead(parse_when(received_at, "--received-at"), future, "--received-at") if received_at else None,
         subject=subject, letter_no=letter_no, letter_date=day(letter_date, "--letter-date"), sender=sender, addressee=addressee,
         urgency=urgency, secrecy=secrecy, reply_by=day(reply_by, "--reply-by"), action=action, remarks=remarks,
+        warn=lambda text: click.echo(f"Warning: {text}", err=True),
     )
     click.echo(item)
 

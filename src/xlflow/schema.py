@@ -361,7 +361,7 @@ def read_register(rows: list[list], sheet: str = SHEETS["register"], keep=None, 
 
     Blank rows in the middle are passed over; duplicate registration numbers are problems
     (the second one is not read). With ``keep``, every row is still read and checked, but
-    only the letters ``keep(item)`` wants are kept (the checker keeps the open ones).
+    only the letters ``keep(letter)`` wants are kept (the checker keeps the open ones).
 
     With the Register's ``table`` (an :class:`xlflow.apply.Table`), its Total Row is never a
     letter, and a row below the Table with no registration number (a signature line) is the
@@ -416,7 +416,7 @@ def read_register(rows: list[list], sheet: str = SHEETS["register"], keep=None, 
             if any(not (v is None or (isinstance(v, str) and not v.strip())) for v in map(get, typed)):
                 out.last_row = r  # a row of derived cells only (the Table's formula row) is free
             continue
-        if keep is None or keep(letter.item):
+        if keep is None or keep(letter):
             out.records.append(letter)
         out.row_of[letter.item] = r
         if "log_rows" in hm:

@@ -157,7 +157,7 @@ def plan_refresh(b: bk.Book, change: Change, now: datetime) -> None:
 ALL = None
 
 
-def commit(path: Path, planner, items: set[str] | None = ALL, progress=None) -> Change:
+def commit(path: Path, planner, items: set[str] | None = ALL, progress=None, also=None) -> Change:
     """Lock, read once, plan with ``planner(book, change)``, write the changed parts, replace.
 
     The file is edited as an OOXML package (:class:`~xlflow.ports.package.PackagePort`):
@@ -178,7 +178,7 @@ def commit(path: Path, planner, items: set[str] | None = ALL, progress=None) -> 
         port = PackagePort(path)
         port.ensure_register_id()  # a register without one (older, or copied from the template) gets its own now
         reg = schema.SHEETS["register"]
-        b = bk.read_for_write(path, items, table=port.table(reg) if reg in port.sheet_names() else None)
+        b = bk.read_for_write(path, items, table=port.table(reg) if reg in port.sheet_names() else None, also=also)
         refuse_unsafe_log(b)
         change = Change()
         planner(b, change)
@@ -249,17 +249,51 @@ def _now() -> datetime:
     return local(datetime.now(BKK))
 
 
-def register_letter(path: Path, *, at: datetime | None = None, by: str, received_at: datetime | None = None, progress=None, **letter) -> str:
+def register_letter(path: Path, *, at: datetime | None = None, by: str, received_at: datetime | None = None, progress=None,
+                    warn=None, **letter) -> str:
     """``xlflow register``: returns the new registration number. ``at`` None: now, taken
-    once the writer holds the file (a queued action is never stamped before the one ahead)."""
+    once the writer holds the file (a queued action is never stamped before the one ahead).
+    ``warn(text)`` hears what the clerk should look at (:func:`registration_doubts`)."""
     out: dict = {}
 
     def plan(b, c):
         when = at or _now()
+        out["doubts"] = registration_doubts(b, when, **letter)
         out["item"] = plan_register(b, c, at=when, by=by, received_at=received_at, **letter)
 
-    commit(path, plan, items=set(), progress=progress)
+    commit(path, plan, items=set(), progress=progress, also=same_letter(letter))
+    for text in out["doubts"] if warn else ():
+        warn(f"{out['item']}: {text}")
     return out["item"]
+
+
+def _norm(v) -> str:
+    return " ".join(str(v or "").split()).casefold()
+
+
+def same_letter(letter: dict):
+    """Which registered letters may be this one again: its number from its sender (None: no number)."""
+    no, sender = _norm(letter.get("letter_no")), _norm(letter.get("sender"))
+    return (lambda x: _norm(x.letter_no) == no and _norm(x.sender) == sender) if no else None
+
+
+def registration_doubts(b: bk.Book, at: datetime, **letter) -> list[str]:
+    """What a clerk should look at in a letter being registered, though it is registered: its
+    number from the same sender already in the register (registered twice?), a reply-by date
+    already past."""
+    from .thaidate import format_date
+
+    out = []
+    twin = same_letter(letter)
+    if twin is not None:
+        same = [x.item for x in b.letters.values() if twin(x)]
+        if same:
+            out.append(f'letter no. "{letter.get("letter_no")}" from "{letter.get("sender") or "-"}" is already registered as '
+                       f"{', '.join(same)} — if it is the same letter, cancel this registration (xlflow cancel)")
+    reply_by = letter.get("reply_by")
+    if reply_by is not None and reply_by < local(at).date():
+        out.append(f"the reply-by date {format_date(reply_by)} is already past — check it against the letter")
+    return out
 
 
 def perform(path: Path, item: str, action: str, *, at: datetime | None = None, by: str, note: str = "", unit: str | None = None,
