@@ -255,7 +255,7 @@ def _facts(book, cutoff: datetime, progress, since: datetime | None = None) -> t
         officer = officer_now or NOT_ASSIGNED
         segs = state.segments
         subject, sender = shown_outside(letter)  # a secret letter's subject stays in the register
-        secret = f"[{letter.secrecy}]" if letter is not None and letter.secrecy else ""
+        secret = subject if letter is not None and letter.secrecy else ""  # its class in brackets
         words = (lambda text: secret if text else text) if secret else (lambda text: text)  # its notes too
         sendback_count = sum(1 for s in segs if s.outcome == "reject")
         letter_rows.append((

@@ -560,13 +560,11 @@ def write_forms(book_path: Path, pdf_dir: Path | None = None) -> list[Path]:
     from openpyxl import Workbook
 
     from .ports.package import PackagePort
-    from .service import refuse_extension
 
     book_path = Path(book_path)
     bk.check_readable(book_path)
     bk.refuse_if_open(book_path)
     bk.refuse_if_read_only(book_path)
-    refuse_extension(book_path)
     with bk.writer_lock(book_path), tempfile.TemporaryDirectory(prefix="xlflow-forms-") as tmp:
         port = PackagePort(book_path)
         process, info = read_process_and_info_file(book_path)

@@ -171,7 +171,6 @@ def commit(path: Path, planner, items: set[str] | None = ALL, progress=None, als
     bk.check_readable(path)
     bk.refuse_if_open(path)
     bk.refuse_if_read_only(path)
-    refuse_extension(path)
     say = progress or (lambda step: None)
     with bk.writer_lock(path), bk.gc_paused():
         say("reading")
@@ -189,19 +188,6 @@ def commit(path: Path, planner, items: set[str] | None = ALL, progress=None, als
         bk.save_atomic(port, path)
     say("done")
     return change
-
-
-#: The file types xlflow edits in place; anything else is told what to do.
-EDITABLE = set(bk.WORKBOOK_SUFFIXES)
-
-
-def refuse_extension(path: Path) -> None:
-    """A register must be an ``.xlsx`` (or ``.xlsm``) by name too: Excel opens a file by its name."""
-    if path.suffix.lower() not in EDITABLE:
-        raise WorkbookError(
-            f"{path.name}: xlflow writes Excel workbooks named .xlsx (or .xlsm, with macros) — "
-            f"rename the file to {path.stem}.xlsx, then try again; nothing was changed"
-        )
 
 
 def refuse_unsafe_log(b: bk.Book) -> None:
