@@ -10,6 +10,7 @@ announces it; the evaluation counts each under its own heading.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import shutil
@@ -606,10 +607,8 @@ def test_a_cancelled_registration_counts_in_the_round_it_was_registered_not_rece
     reg = log[0]
     log[0] = LogEntry(reg.seq, reg.item, reg.substep, reg.action, reg.at, reg.by, reg.note,
                       {**reg.data, "received_at": "2026-09-30T16:00:00"})
-    b = eval_book()
-    b = bk.Book(path=None, process=b.process, calendar=b.calendar, holidays=[], people=b.people,
-                letters={"6/2570": Letter(item="6/2570", received_at=datetime(2026, 9, 30, 16, 0), subject="ซ้ำ")},
-                log=log, register_rows={}, log_rows={}, sha256="0" * 64)
+    b = dataclasses.replace(eval_book(), letters={"6/2570": Letter(item="6/2570", received_at=datetime(2026, 9, 30, 16, 0), subject="ซ้ำ")},
+                            log=log)
     before = summarize(b, 2569, 12, datetime(2026, 10, 5, 9, 0), compare=False)
     after = summarize(b, 2570, 6, datetime(2027, 4, 20, 9, 0), compare=False)
     assert (before["totals"]["cancelled"], before["ended"]) == (0, [])
@@ -628,8 +627,7 @@ def test_a_letter_still_open_past_its_reply_by_date_is_missed_not_left_out(tmp_p
         log += _letter_log(item, day, "3.1", None, len(log))
     letters = {**b.letters, "6/2570": Letter(item="6/2570", received_at=day, subject="หนังสือ 6/2570", reply_by=date(2026, 10, 9)),
                "7/2570": Letter(item="7/2570", received_at=day, subject="หนังสือ 7/2570", reply_by=date(2027, 5, 2))}
-    b = bk.Book(path=None, process=b.process, calendar=b.calendar, holidays=[], people=b.people, letters=letters, log=log,
-                register_rows={}, log_rows={}, sha256="0" * 64)
+    b = dataclasses.replace(b, letters=letters, log=log)
     s = summarize(b, 2570, 6, datetime(2027, 4, 20, 9, 0))
     replies = {x["item"]: (x["answered"], x["on_time"], x["unanswered"]) for x in s["replies"]}
     assert replies == {"4/2570": (date(2026, 10, 5), True, False), "5/2570": (date(2026, 10, 5), False, False),
@@ -651,8 +649,7 @@ def test_a_secret_letters_subject_sender_and_notes_stay_in_the_register_not_in_t
 
     b = eval_book()
     secret = {k: with_(v, subject="ท่าทีลับการเจรจาการค้า", sender="สถานเอกอัครราชทูตลับ", secrecy="ลับมาก") for k, v in b.letters.items()}
-    b = bk.Book(path=None, process=b.process, calendar=b.calendar, holidays=[], people=b.people, letters=secret, log=b.log,
-                register_rows={}, log_rows={}, sha256="0" * 64)
+    b = dataclasses.replace(b, letters=secret)
     s = summarize(b, 2570, 6, datetime(2027, 4, 20, 9, 0))
     wb = write_workbook(s, b, tmp_path / "r.xlsx", datetime(2027, 4, 20, 9, 0))
     cells = [str(v) for ws in wb for row in ws.iter_rows(values_only=True) for v in row if v is not None]
